@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""GIMP 3 plug-in: Colors > Auto Colorize... colours the active layer with colorize-model.
+
+GIMP's own Python has neither the model runtime nor the project, so the pixels go
+through files in a private temporary folder to colorize_worker.py, run by the
+Python recorded by `python -m gimp_plugin install` (interpreter.txt beside this
+file). Nothing in the image changes unless the worker succeeds.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("GimpUi", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gegl, Gimp, GimpUi, GLib, GObject  # noqa: E402
+
+PROC_NAME = "plug-in-colorize-layer"
+HERE = Path(__file__).resolve().parent
+INTERPRETER_FILE = HERE / "interpreter.txt"
+WORKER = HERE / "colorize_worker.py"
+PIXEL_FORMAT = "R'G'B'A u8"  # sRGB bytes whatever the layer's type, precision or profile
+STRIPPED_ENV_PREFIXES = ("PYTHON", "GI_", "GIMP")  # GIMP's settings would break the other Python
+
+
+class PluginError(Exception):
+    """A failure to show the user as one readable message."""
+
+
+def worker_python():
+    """The Python where colorize-model is installed, as recorded by the installer."""
+    try:
+        path = INTERPRETER_FILE.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise PluginError(
+            "Auto Colorize is not set up: run 'python -m gimp_plugin install' "
+            "with the Python where colorize-model is installed."
+        ) from None
+    if not os.path.isfile(path):
+        raise PluginError(
+            f"The Python recorded for Auto Colorize ({path}) no longer exists: "
+            "run 'python -m gimp_plugin install' again."
+        )
+    return path
+
+
+def worker_env():
+    """This process's environment without the variables that belong to GIMP's Python."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(STRIPPED_ENV_PREFIXES)}
+
+
+def run_worker(rgba, width, height, model, render_size, saturation):
+    """Colorize RGBA bytes in the other Python; returns RGBA bytes of the same size."""
+    python = worker_python()
+    with tempfile.TemporaryDirectory(prefix="colorize-gimp-") as tmp:
+        src, dst = os.path.join(tmp, "in.rgba"), os.path.join(tmp, "out.rgba")
+        with open(src, "wb") as f:
+            f.write(rgba)
+        args = [python, str(WORKER), src, dst, "--width", str(width), "--height", str(height),
+                "--model", model, "--render-size", str(render_size), "--saturation", repr(saturation)]
+        proc = subprocess.Popen(args, env=worker_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+        stderr = wait_with_progress(proc)
+        if proc.returncode != 0:
+            lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+            raise PluginError("Auto Colorize failed: " + (lines[-1] if lines else f"exit status {proc.returncode}"))
+        with open(dst, "rb") as f:
+            result = f.read()
+    if len(result) != len(rgba):
+        raise PluginError("Auto Colorize failed: the worker returned an image of the wrong size.")
+    return result
+
+
+def wait_with_progress(proc):
+    """Pulse GIMP's progress bar until the worker exits; returns its stderr."""
+    chunks = []
+    while True:
+        try:
+            chunks.append(proc.communicate(timeout=0.25)[1])
+            return b"".join(chunk for chunk in chunks if chunk)
+        except subprocess.TimeoutExpired:
+            Gimp.progress_pulse()
+
+
+def target_layer(image, drawables):
+    """The one plain layer to colour: masks, channels and groups hold no colour pixels."""
+    if len(drawables) != 1:
+        raise PluginError("Select exactly one layer to colorize.")
+    layer = drawables[0]
+    if not isinstance(layer, Gimp.Layer) or isinstance(layer, Gimp.GroupLayer):
+        raise PluginError("Auto Colorize works on a pixel layer, not a mask, channel or layer group.")
+    return layer
+
+
+def write_pixels(drawable, rgba, width, height):
+    """Write through the shadow buffer so GIMP applies the selection (and its feathering)."""
+    shadow = drawable.get_shadow_buffer()
+    shadow.set(Gegl.Rectangle.new(0, 0, width, height), PIXEL_FORMAT, rgba)
+    shadow.flush()
+    drawable.merge_shadow(True)
+    drawable.update(0, 0, width, height)
+
+
+def new_layer_above(image, layer):
+    """An empty RGBA layer with the source's size and offsets, just above it."""
+    result = Gimp.Layer.new(image, f"{layer.get_name()} (colorized)", layer.get_width(),
+                            layer.get_height(), Gimp.ImageType.RGBA_IMAGE, 100.0, Gimp.LayerMode.NORMAL)
+    _, x, y = layer.get_offsets()
+    result.set_offsets(x, y)
+    image.insert_layer(result, layer.get_parent(), image.get_item_position(layer))
+    result.fill(Gimp.FillType.TRANSPARENT)
+    return result
+
+
+def colorize(image, layer, config):
+    """Read, colorize in the worker, then change the image in one undo step."""
+    width, height = layer.get_width(), layer.get_height()
+    if not layer.mask_intersect()[0]:
+        raise PluginError("The selection does not touch this layer: nothing to colorize.")
+    Gimp.progress_init("Auto Colorize")
+    rgba = layer.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, PIXEL_FORMAT,
+                                  Gegl.AbyssPolicy.CLAMP)
+    Gimp.progress_update(0.1)
+    render_size = config.get_property("render-size")
+    result = run_worker(rgba, width, height, config.get_property("model"), render_size,
+                        config.get_property("saturation"))
+    Gimp.progress_update(0.9)
+    image.undo_group_start()
+    try:
+        if image.get_base_type() != Gimp.ImageBaseType.RGB:
+            image.convert_rgb()  # gray and indexed images cannot hold colour
+        target = new_layer_above(image, layer) if config.get_property("new-layer") else layer
+        write_pixels(target, result, width, height)
+    finally:
+        image.undo_group_end()
+    Gimp.progress_update(1.0)
+    Gimp.displays_flush()
+
+
+def run(procedure, run_mode, image, drawables, config, run_data):
+    """PDB entry point: show the dialog when interactive, then colorize."""
+    if run_mode == Gimp.RunMode.INTERACTIVE:
+        GimpUi.init(PROC_NAME)
+        dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config)
+        dialog.fill(None)
+        accepted = dialog.run()
+        dialog.destroy()
+        if not accepted:
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+    try:
+        colorize(image, target_layer(image, drawables), config)
+    except PluginError as error:
+        return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(str(error)))
+    except OSError as error:
+        message = f"Auto Colorize failed: {error.strerror or error}"
+        return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(message))
+    return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+
+
+class ColorizeLayer(Gimp.PlugIn):
+    """Registers Colors > Auto Colorize... for any image type with one layer selected."""
+
+    def do_set_i18n(self, name):
+        return False, None, None  # no translations shipped
+
+    def do_query_procedures(self):
+        return [PROC_NAME]
+
+    def do_create_procedure(self, name):
+        procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
+        procedure.set_image_types("*")
+        procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+        procedure.set_menu_label("Auto Colori_ze…")
+        procedure.add_menu_path("<Image>/Colors/")
+        procedure.set_documentation(
+            "Colorize a black-and-white photo automatically",
+            "Predicts plausible colours for the active layer with a small neural network and keeps "
+            "its lightness and alpha. Only the selection changes when there is one. Gray and indexed "
+            "images are converted to RGB.",
+            name,
+        )
+        procedure.set_attribution("colorize-model contributors", "MIT licence", "2026")
+        flags = GObject.ParamFlags.READWRITE
+        procedure.add_int_argument("render-size", "_Render size",
+                                   "Side in pixels the network sees; 0 = the model's default. "
+                                   "Larger costs time, may add detail to colours.",
+                                   0, 4096, 0, flags)
+        procedure.add_double_argument("saturation", "_Saturation",
+                                      "Colour strength: 0 = gray, 1 = as predicted, 2 = double",
+                                      0.0, 2.0, 1.0, flags)
+        procedure.add_boolean_argument("new-layer", "Result in a _new layer",
+                                       "Put the colours in a new layer above instead of changing this one",
+                                       False, flags)
+        procedure.add_string_argument("model", "_Model",
+                                      "'default', a model folder, or hf://owner/name[@revision]",
+                                      "default", flags)
+        return procedure
+
+
+Gimp.main(ColorizeLayer.__gtype__, sys.argv)

@@ -1,0 +1,208 @@
+"""Colors > Auto Colorize... run in a real headless GIMP 3 with the real model.
+
+GIMP comes from scripts/provision-gimp.sh (apt on Debian 13, a trixie root on
+Debian 12). All GIMP cases run in one GIMP process (tests/gimp/batch_cases.py);
+the exported PNGs are checked here with PIL. Without GIMP these tests skip, or
+fail when CI is set, since CI must provision it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+
+from colorize_model.lab import rgb_to_lab
+from gimp.headless import find_gimp3  # tests/gimp/, importable as pytest puts tests/ on sys.path
+
+ROOT = Path(__file__).resolve().parents[1]
+BATCH = Path(__file__).resolve().parent / "gimp" / "batch_cases.py"
+SELECTION = (120, 60, 200, 150)  # x, y, width, height, inside the 451 x 300 photo
+MIN_CHROMA = 3.0  # mean a*b* distance from gray of a coloured result; a gray photo has 0
+MAX_MEAN_DELTA_L = 1.0  # 8-bit rounding and gamut clipping only
+
+CASES = {
+    "rgb": {"input": "rgb"},
+    "rgba": {"input": "rgba"},
+    "gray": {"input": "gray"},
+    "graya": {"input": "graya"},
+    "indexed": {"input": "indexed"},
+    "rgba-new": {"input": "rgba", "settings": {"new-layer": True}},
+    "gray-new": {"input": "gray", "settings": {"new-layer": True, "saturation": 1.5, "render-size": 192}},
+    "rgb-selection": {"input": "rgb", "selection": SELECTION},
+    "graya-selection-new": {"input": "graya", "selection": SELECTION, "settings": {"new-layer": True}},
+    "gray-no-python": {"input": "gray", "broken_interpreter": True},
+    "gray-bad-model": {"input": "gray", "settings": {"model": "/nonexistent-model"}},
+}
+
+
+def make_inputs(folder: Path) -> dict[str, Path]:
+    """The same gray photo as RGB, RGBA, GRAY, GRAYA and INDEXED PNGs, alpha a ramp 0..255."""
+    gray = Image.fromarray(skimage.data.chelsea()).convert("L")
+    ramp = Image.fromarray(np.tile(np.linspace(0, 255, gray.width).astype(np.uint8), (gray.height, 1)))
+    images = {"rgb": gray.convert("RGB"), "gray": gray, "indexed": gray.convert("P")}
+    images["rgba"] = gray.convert("RGBA")
+    images["rgba"].putalpha(ramp)
+    images["graya"] = gray.convert("LA")
+    images["graya"].putalpha(ramp)
+    paths = {}
+    for name, image in images.items():
+        paths[name] = folder / f"{name}.png"
+        image.save(paths[name])
+    return paths
+
+
+def install_plugin(profile: Path, plugins: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The real installer, as a user runs it, into the GIMP profile given by GIMP3_DIRECTORY."""
+    args = [sys.executable, "-m", "gimp_plugin", "install"] + (["--dir", str(plugins)] if plugins else [])
+    return subprocess.run(args, cwd=ROOT, env={**os.environ, "GIMP3_DIRECTORY": str(profile)},
+                          capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def gimp_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, dict[str, Path]]:
+    """Install the plug-in in a fresh profile and run every case in one GIMP process."""
+    gimp = find_gimp3()
+    if gimp is None:
+        reason = "no GIMP 3: run scripts/provision-gimp.sh (as root)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    work = tmp_path_factory.mktemp("gimp")
+    (work / "out").mkdir()
+    inputs = make_inputs(work)
+    installed = install_plugin(work / "profile")
+    assert installed.returncode == 0, installed.stderr
+    cases = [{"name": name, "input": str(inputs[case["input"]]), "settings": case.get("settings", {}),
+              "selection": case.get("selection"), "broken_interpreter": case.get("broken_interpreter", False)}
+             for name, case in CASES.items()]
+    cases_file = work / "cases.json"
+    cases_file.write_text(json.dumps({"cases": cases, "out_dir": str(work / "out")}))
+    code = f"CASES_FILE = {str(cases_file)!r}\n" + BATCH.read_text()
+    run = gimp.run_batch(code, work / "profile", binds=[work])
+    results_file = work / "results.json"
+    assert run.returncode == 0 and results_file.exists(), f"GIMP exited {run.returncode}:\n{run.stderr[-4000:]}"
+    return json.loads(results_file.read_text()), work / "out", inputs
+
+
+def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """RGB uint8 and alpha (255 where the image has none) of a PNG."""
+    image = Image.open(path).convert("RGBA")
+    array = np.asarray(image)
+    return array[..., :3], array[..., 3]
+
+
+def assert_colorized(result: np.ndarray, source: np.ndarray, where: np.ndarray) -> None:
+    """Coloured where asked, with the source's lightness."""
+    lab_out, lab_in = rgb_to_lab(result)[where], rgb_to_lab(source)[where]
+    chroma = np.hypot(lab_out[:, 1], lab_out[:, 2]).mean()
+    assert chroma > MIN_CHROMA, f"mean chroma {chroma:.2f}: not coloured"
+    delta_l = np.abs(lab_out[:, 0] - lab_in[:, 0]).mean()
+    assert delta_l < MAX_MEAN_DELTA_L, f"lightness moved by {delta_l:.2f} L* on average"
+
+
+def selection_mask(shape: tuple[int, ...]) -> np.ndarray:
+    """True inside SELECTION."""
+    x, y, w, h = SELECTION
+    mask = np.zeros(shape[:2], dtype=bool)
+    mask[y:y + h, x:x + w] = True
+    return mask
+
+
+def check_success(results: dict, name: str, layers: int) -> None:
+    """The call succeeded, left an RGB image, and added a layer only when asked."""
+    facts = results[name]
+    assert facts["status"] == "SUCCESS", facts["message"]
+    assert facts["base_type_after"] == "RGB"
+    assert facts["layers_after"] == layers
+
+
+@pytest.mark.parametrize("name", ["rgb", "rgba", "gray", "graya", "indexed"])
+def test_colorizes_the_layer_in_place(gimp_run, name):
+    results, out, inputs = gimp_run
+    check_success(results, name, layers=1)
+    source, source_alpha = load(inputs[name])
+    result, alpha = load(out / f"{name}.png")
+    assert result.shape == source.shape
+    np.testing.assert_array_equal(alpha, source_alpha)
+    assert_colorized(result, source, source_alpha > 0)
+
+
+@pytest.mark.parametrize("name", ["rgba-new", "gray-new"])
+def test_new_layer_above_leaves_the_original(gimp_run, name):
+    results, out, inputs = gimp_run
+    check_success(results, name, layers=2)
+    assert results[name]["new_layer_on_top"]
+    source, source_alpha = load(inputs[CASES[name]["input"]])
+    below, below_alpha = load(out / f"{name}-below.png")
+    np.testing.assert_array_equal(below_alpha, source_alpha)
+    np.testing.assert_array_equal(below[source_alpha > 0], source[source_alpha > 0])
+    layer, alpha = load(out / f"{name}-new.png")
+    np.testing.assert_array_equal(alpha, source_alpha)
+    assert_colorized(layer, source, source_alpha > 0)
+
+
+def test_selection_limits_the_change(gimp_run):
+    results, out, inputs = gimp_run
+    check_success(results, "rgb-selection", layers=1)
+    source, _ = load(inputs["rgb"])
+    result, _ = load(out / "rgb-selection.png")
+    inside = selection_mask(source.shape)
+    np.testing.assert_array_equal(result[~inside], source[~inside])
+    assert_colorized(result, source, inside)
+
+
+def test_selection_with_new_layer_leaves_the_rest_transparent(gimp_run):
+    results, out, inputs = gimp_run
+    check_success(results, "graya-selection-new", layers=2)
+    source, source_alpha = load(inputs["graya"])
+    layer, alpha = load(out / "graya-selection-new-new.png")
+    inside = selection_mask(source.shape)
+    assert not alpha[~inside].any()
+    np.testing.assert_array_equal(alpha[inside], source_alpha[inside])
+    assert_colorized(layer, source, inside & (source_alpha > 0))
+
+
+@pytest.mark.parametrize(("name", "expected"), [("gray-no-python", "/nonexistent/bin/python"),
+                                                 ("gray-bad-model", "/nonexistent-model")])
+def test_failure_is_reported_and_changes_nothing(gimp_run, name, expected):
+    results, out, inputs = gimp_run
+    facts = results[name]
+    assert facts["status"] == "EXECUTION_ERROR"
+    assert expected in facts["message"] and "\n" not in facts["message"].strip()
+    assert facts["base_type_after"] == "GRAY" and facts["layers_after"] == 1
+    np.testing.assert_array_equal(np.asarray(Image.open(out / f"{name}.png")), np.asarray(Image.open(inputs["gray"])))
+
+
+def test_install_replaces_and_uninstall_removes(tmp_path):
+    plugins = tmp_path / "plug-ins"
+    for _ in range(2):  # the second install replaces the first
+        assert install_plugin(tmp_path, plugins).returncode == 0
+    folder = plugins / "colorize-layer"
+    assert sorted(p.name for p in folder.iterdir()) == ["colorize-layer.py", "colorize_worker.py", "interpreter.txt"]
+    assert (folder / "interpreter.txt").read_text().strip() == sys.executable
+    assert (folder / "colorize-layer.py").stat().st_mode & stat.S_IXUSR
+    assert not (folder / "colorize_worker.py").stat().st_mode & stat.S_IXUSR  # GIMP must not run it
+    uninstall = [sys.executable, "-m", "gimp_plugin", "uninstall", "--dir", str(plugins)]
+    assert "Removed" in subprocess.run(uninstall, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert not folder.exists()
+    assert "not installed" in subprocess.run(uninstall, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def test_worker_rejects_a_wrong_size_and_writes_nothing(tmp_path):
+    source, target = tmp_path / "in.rgba", tmp_path / "out.rgba"
+    source.write_bytes(bytes(4 * 10))
+    worker = ROOT / "gimp_plugin" / "colorize-layer" / "colorize_worker.py"
+    run = subprocess.run([sys.executable, str(worker), str(source), str(target), "--width", "4", "--height", "4"],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert run.stderr.strip().count("\n") == 0 and "4x4" in run.stderr
+    assert not target.exists()
