@@ -3,25 +3,40 @@
 Not imported by pytest: tests/test_gimp_plugin.py prepends CASES_FILE = "..." and
 feeds it to `gimp-console-3.0 --batch-interpreter python-fu-eval -b -`. Each case
 (a JSON object) names an input PNG, the procedure's settings, an optional
-rectangular selection, and whether the worker's interpreter is broken on purpose.
-Every outcome goes to results.json beside CASES_FILE; the PNGs are checked from
-outside GIMP with PIL.
+rectangular selection, whether the worker's interpreter is broken on purpose,
+whether to export, and whether to time GIMP's pixel I/O alone (for the
+benchmark). Every outcome goes to results.json beside CASES_FILE; the PNGs are
+checked from outside GIMP with PIL.
 """
 
 import json
 import os
+import time
 import traceback
 from pathlib import Path
 
-from gi.repository import Gimp, Gio
+from gi.repository import Gegl, Gimp, Gio
 
 PROC_NAME = "plug-in-colorize-layer"
+PIXEL_FORMAT = "R'G'B'A u8"  # as the plug-in reads and writes
 BASE_TYPES = {Gimp.ImageBaseType.RGB: "RGB", Gimp.ImageBaseType.GRAY: "GRAY", Gimp.ImageBaseType.INDEXED: "INDEXED"}
 
 
 def export(image, path):
     """Save the visible layers as a PNG (what a user would export)."""
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path), None)
+
+
+def export_views(image, layer, stem):
+    """stem.png; with a new layer on top also that layer alone and what lies below it."""
+    export(image, f"{stem}.png")
+    top = image.get_layers()[0]
+    if top != layer:
+        top.set_visible(False)
+        export(image, f"{stem}-below.png")
+        top.set_visible(True)
+        layer.set_visible(False)
+        export(image, f"{stem}-new.png")
 
 
 def run_procedure(image, layer, settings):
@@ -39,6 +54,21 @@ def run_procedure(image, layer, settings):
     status = result.index(0)
     message = result.index(1) if status != Gimp.PDBStatusType.SUCCESS and result.length() > 1 else ""
     return status.value_nick.upper().replace("-", "_"), message
+
+
+def time_pixel_io(layer):
+    """Seconds to read the layer and write it back the way the plug-in does."""
+    width, height = layer.get_width(), layer.get_height()
+    rect = Gegl.Rectangle.new(0, 0, width, height)
+    start = time.perf_counter()
+    pixels = layer.get_buffer().get(rect, 1.0, PIXEL_FORMAT, Gegl.AbyssPolicy.CLAMP)
+    read = time.perf_counter()
+    shadow = layer.get_shadow_buffer()
+    shadow.set(rect, PIXEL_FORMAT, pixels)
+    shadow.flush()
+    layer.merge_shadow(True)
+    layer.update(0, 0, width, height)
+    return {"read_seconds": read - start, "write_seconds": time.perf_counter() - read}
 
 
 def with_broken_interpreter(plugin_dir, call):
@@ -63,17 +93,16 @@ def run_case(case, plugin_dir, out_dir):
     def call():
         return run_procedure(image, layer, case["settings"])
 
+    start = time.perf_counter()
     status, message = with_broken_interpreter(plugin_dir, call) if case.get("broken_interpreter") else call()
     layers = image.get_layers()
-    facts.update(status=status, message=message, base_type_after=BASE_TYPES[image.get_base_type()],
+    facts.update(status=status, message=message, seconds=time.perf_counter() - start,
+                 base_type_after=BASE_TYPES[image.get_base_type()],
                  layers_after=len(layers), new_layer_on_top=len(layers) > 1 and layers[1] == layer)
-    export(image, str(out_dir / f"{case['name']}.png"))
-    if len(layers) > 1:  # the new layer alone, and what is below it
-        layers[0].set_visible(False)
-        export(image, str(out_dir / f"{case['name']}-below.png"))
-        layers[0].set_visible(True)
-        layer.set_visible(False)
-        export(image, str(out_dir / f"{case['name']}-new.png"))
+    if case.get("time_pixel_io"):
+        facts.update(time_pixel_io(layer))
+    if case.get("export", True):
+        export_views(image, layer, str(out_dir / case["name"]))
     image.delete()
     return facts
 
