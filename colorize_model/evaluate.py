@@ -25,11 +25,12 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 from tqdm import tqdm
 
+from . import ab_grid
 from .errors import ColorizeError, InputImageError
 from .imageio import load_image
 from .lab import l_to_gray, rgb_to_l
-from . import ab_grid
 from .metrics import SSIM_MIN_SIDE, score_pair
+from .pipeline import Colorizer
 
 # A model as evaluation sees it: 16-bit gray (H, W) in, 8-bit RGB (H, W, 3) out.
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -173,10 +174,6 @@ def _finite(value: Any) -> Any:
 
 def load_models(specs: Iterable[str], render_size: int | None = None) -> dict[str, Predict]:
     """Load each model spec ("default", a folder, hf://...) as a Predict, named by its spec."""
-    # Imported here: training calls evaluate_sets with its own models and
-    # needs no inference runtime for that.
-    from .pipeline import Colorizer
-
     return {spec: functools.partial(Colorizer.load(spec).colorize, render_size=render_size)
             for spec in specs}
 
@@ -218,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         models = load_models(_split(args.model) or ["default"], args.render_size)
         report = evaluate_sets(models, _split(args.sets), limit=args.limit)
         write_report({**report, "render_size": args.render_size}, args.out)
-    except (ColorizeError, OSError) as error:
+    except (ColorizeError, OSError, ValueError) as error:  # bad input or option: one line
         print(f"error: {error}", file=sys.stderr)
         return 1
     for name, result in report["sets"].items():

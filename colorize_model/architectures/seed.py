@@ -9,6 +9,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from .layers import UpSampling2D
+
 RENDER_SIZE = 256
 
 
@@ -21,8 +23,8 @@ def build(render_size: int = RENDER_SIZE) -> keras.Model:
         conv(128), conv(128, 2),
         conv(256), conv(256, 2),
         conv(512), conv(512), conv(256), conv(128),
-        layers.UpSampling2D(2), conv(64),
-        layers.UpSampling2D(2), conv(32),
-        conv(2, activation="tanh"), layers.UpSampling2D(2),
+        UpSampling2D(2), conv(64),
+        UpSampling2D(2), conv(32),
+        conv(2, activation="tanh"), UpSampling2D(2),
     ]
     return keras.Sequential([keras.Input((render_size, render_size, 1)), *stack], name="seed")

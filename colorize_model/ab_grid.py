@@ -1,0 +1,48 @@
+"""The quantised ab plane: Zhang et al.'s grid of 10, used by the classification
+head, its decoding, and the class-rebalanced metrics.
+
+A bin is indexed on a 23x23 grid of centres -110, -100, ..., 110 on a and b;
+``IN_GAMUT`` marks the bins any sRGB colour falls in (the classes a model
+predicts). The prior over bins, estimated from the training photos, ships in
+``data/ab_prior.npz``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from . import lab
+
+STEP = 10.0
+CENTRES = np.arange(-110.0, 111.0, STEP, dtype=np.float32)  # 23 per axis
+SIZE = len(CENTRES)
+PRIOR_FILE = Path(__file__).parent / "data" / "ab_prior.npz"
+
+
+def grid_index(ab: np.ndarray) -> np.ndarray:
+    """Flat bin index (0..SIZE²-1) of each ab pair in an (..., 2) array."""
+    ij = np.clip(np.rint(np.asarray(ab) / STEP).astype(np.int64) + SIZE // 2, 0, SIZE - 1)
+    return ij[..., 0] * SIZE + ij[..., 1]
+
+
+def _in_gamut() -> np.ndarray:
+    levels = np.linspace(0, 1, 64, dtype=np.float32)
+    cube = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1).reshape(1, -1, 3)
+    mask = np.zeros(SIZE * SIZE, dtype=bool)
+    mask[grid_index(lab.rgb_to_lab(cube)[0, :, 1:])] = True
+    return mask
+
+
+IN_GAMUT = _in_gamut()
+# Centres (Q, 2) of the in-gamut bins, the classes of a classification head.
+BIN_CENTRES = np.stack(np.meshgrid(CENTRES, CENTRES, indexing="ij"), axis=-1).reshape(-1, 2)[IN_GAMUT]
+
+
+@lru_cache(maxsize=1)
+def prior() -> np.ndarray:
+    """Probability of each of the SIZE² bins in the training photos (sums to 1)."""
+    with np.load(PRIOR_FILE) as data:
+        return data["prior"].reshape(-1).astype(np.float64)

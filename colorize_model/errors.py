@@ -1,0 +1,13 @@
+"""Errors the package raises on purpose, each with a message fit for one line."""
+
+
+class ColorizeError(Exception):
+    """Base class: anything the CLI reports as a one-line error, not a traceback."""
+
+
+class InputImageError(ColorizeError, ValueError):
+    """An input that is not a usable image: missing, empty, corrupt, too large."""
+
+
+class ModelError(ColorizeError):
+    """A model that cannot be found, fetched or loaded."""

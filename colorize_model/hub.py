@@ -1,0 +1,109 @@
+"""Models on the Hugging Face Hub: ``hf://owner/name[@revision]``.
+
+A model is fetched once into the Hugging Face cache (``HF_HUB_CACHE``) from
+``HF_ENDPOINT`` with ``HF_TOKEN``, and then works offline: with no network, or
+with ``HF_HUB_OFFLINE=1``, the cached snapshot of that revision is used.
+
+Safety: only the model folder's own files are fetched (``ALLOWED_FILES``),
+none of which is a pickle, and every fetched file is checked against the etag
+the Hub gave for it (the sha256 of LFS files, the git blob sha1 of others;
+``huggingface_hub`` stores each file under that etag but only checks its
+size). ``huggingface_hub`` is imported only here, on first use: it reads
+``HF_ENDPOINT`` at import time, and colorizing local models never needs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from .errors import ModelError
+
+HUB_PREFIX = "hf://"
+ALLOWED_FILES = ("config.json", "model.tflite", "*.weights.h5", "README.md")
+_REPO_ID = re.compile(r"[\w.-]+/[\w.-]+")
+# What each binary must start with, so a renamed pickle is never handed on.
+_SIGNATURES = {".tflite": (4, b"TFL3"), ".h5": (0, b"\x89HDF\r\n\x1a\n")}
+
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """Split ``hf://owner/name[@revision]`` into repo id and revision (None: main)."""
+    if not ref.startswith(HUB_PREFIX):
+        raise ModelError(f"{ref}: not a Hub model reference (expected hf://owner/name[@revision])")
+    repo_id, at, revision = ref[len(HUB_PREFIX):].partition("@")
+    if not _REPO_ID.fullmatch(repo_id) or (at and not revision):
+        raise ModelError(f"{ref}: expected hf://owner/name or hf://owner/name@revision")
+    return repo_id, revision or None
+
+
+def download_model(repo_id: str, revision: str | None = None) -> Path:
+    """Fetch (or find in the cache) a model folder at ``revision`` and check it."""
+    import httpx2
+    from huggingface_hub import constants, errors, snapshot_download
+
+    where = f"{HUB_PREFIX}{repo_id}" + (f"@{revision}" if revision else "")
+    hub = constants.ENDPOINT
+    try:
+        folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=list(ALLOWED_FILES)))
+    except errors.RevisionNotFoundError:
+        raise ModelError(f"{where}: revision {revision!r} not found on {hub}") from None
+    except errors.GatedRepoError:
+        raise ModelError(f"{where}: gated model on {hub}; accept its terms and set HF_TOKEN") from None
+    except errors.RepositoryNotFoundError:
+        if revision and _repo_exists(repo_id):
+            raise ModelError(f"{where}: revision {revision!r} not found on {hub}") from None
+        raise ModelError(
+            f"{where}: no such model repo on {hub} (or it is private and HF_TOKEN gives no access)"
+        ) from None
+    except errors.LocalEntryNotFoundError:
+        raise ModelError(
+            f"{where}: not in the Hugging Face cache ({constants.HF_HUB_CACHE}) and {hub} cannot be reached"
+            + (" (HF_HUB_OFFLINE is set)" if constants.HF_HUB_OFFLINE else "")
+        ) from None
+    except errors.HfHubHTTPError as error:
+        if error.response.status_code == 401:
+            raise ModelError(f"{where}: {hub} rejected the token (check HF_TOKEN)") from None
+        raise ModelError(f"{where}: download failed (HTTP {error.response.status_code} from {hub})") from None
+    except ValueError as error:  # HFValidationError: a repo id or revision the Hub cannot have
+        raise ModelError(f"{where}: {str(error).splitlines()[0]}") from None
+    except (OSError, httpx2.HTTPError) as error:
+        raise ModelError(f"{where}: download from {hub} failed ({type(error).__name__}: {error})") from None
+    for file in sorted(folder.iterdir()):
+        _check_file(file, where)
+    return folder
+
+
+def _repo_exists(repo_id: str) -> bool:
+    """Whether the repo itself is there, to tell a bad revision from a bad repo."""
+    import httpx2
+    from huggingface_hub import HfApi
+
+    try:
+        HfApi().model_info(repo_id)
+    except (OSError, httpx2.HTTPError):  # not found, no access or no network: cannot say it exists
+        return False
+    return True
+
+
+def _check_file(file: Path, where: str) -> None:
+    """Refuse a cached file whose bytes differ from the Hub's etag or its format."""
+    blob = Path(os.path.realpath(file))
+    if blob.parent.name == "blobs":  # a cache without symlinks records no etag to check
+        etag = blob.name
+        if _etag_of(blob, sha256=len(etag) == 64) != etag:
+            raise ModelError(f"{where}: {file.name} does not match the Hub's checksum {etag} (corrupt cache?)")
+    offset, magic = _SIGNATURES.get(file.suffix, (0, b""))
+    with open(blob, "rb") as stream:
+        stream.seek(offset)
+        if stream.read(len(magic)) != magic:
+            raise ModelError(f"{where}: {file.name} is not a {file.suffix[1:]} file; refusing to load it")
+
+
+def _etag_of(path: Path, *, sha256: bool) -> str:
+    """The Hub's etag for these bytes: sha256 for LFS files, else the git blob sha1."""
+    data = path.read_bytes()
+    if sha256:
+        return hashlib.sha256(data).hexdigest()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

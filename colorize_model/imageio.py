@@ -1,0 +1,96 @@
+"""Reading any common image safely, and writing results without ever leaving half a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import InputImageError
+
+# Larger than any camera or scanner gives (a 600 dpi A3 scan is ~70 MP), small
+# enough that a decompression bomb is refused before it eats the memory.
+MAX_PIXELS = 150_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
+
+# Pillow's save() names formats differently from file extensions.
+_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
+            ".webp": "WEBP", ".bmp": "BMP"}
+
+
+def load_image(source: ImageSource) -> Image.Image:
+    """Open a path, PIL image or array as an upright PIL image, or raise InputImageError."""
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    path = Path(source)
+    name = path.name
+    try:
+        if path.stat().st_size == 0:
+            raise InputImageError(f"{name}: empty file")
+        with Image.open(path) as image:
+            image.load()
+            return ImageOps.exif_transpose(image)
+    except InputImageError:
+        raise
+    except FileNotFoundError:
+        raise InputImageError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputImageError(f"{name}: is a folder, not an image") from None
+    except UnidentifiedImageError:
+        raise InputImageError(f"{name}: not an image (or a format Pillow cannot read)") from None
+    except Image.DecompressionBombError:
+        raise InputImageError(f"{name}: larger than {MAX_PIXELS:,} pixels") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InputImageError(f"{name}: corrupt or truncated image ({error})") from None
+
+
+def _from_array(array: np.ndarray) -> Image.Image:
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise InputImageError(f"array of shape {array.shape}: expected (H, W), (H, W, 3) or (H, W, 4)")
+    if array.size == 0:
+        raise InputImageError("empty array")
+    if array.dtype == np.uint8:
+        return Image.fromarray(array)
+    if array.dtype == np.uint16 and array.ndim == 2:
+        return Image.fromarray(array)  # mode I;16
+    if np.issubdtype(array.dtype, np.floating):
+        # Floats are taken as 0..1; keep their precision through 16 bits when gray.
+        scaled = np.clip(array, 0.0, 1.0)
+        if array.ndim == 2:
+            return Image.fromarray(np.round(scaled * 65535).astype(np.uint16))
+        return Image.fromarray(np.round(scaled * 255).astype(np.uint8))
+    raise InputImageError(f"array of dtype {array.dtype}: expected uint8, uint16 or float")
+
+
+def save_image(image: Union[np.ndarray, Image.Image], path: Union[str, os.PathLike], *,
+               quality: int = 95) -> None:
+    """Write ``image`` to ``path`` atomically; the format follows the extension."""
+    path = Path(path)
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    image_format = _FORMATS.get(path.suffix.lower())
+    if image_format is None:
+        raise InputImageError(f"{path.name}: cannot write this file type")
+    if image_format == "JPEG" and image.mode == "RGBA":
+        image = image.convert("RGB")  # JPEG has no alpha
+    options = {"quality": quality} if image_format in ("JPEG", "WEBP") else {}
+    if image_format == "PNG":
+        options = {"compress_level": 1}  # large results; zlib's default level is 5x slower
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            image.save(handle, format=image_format, **options)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

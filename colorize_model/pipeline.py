@@ -1,0 +1,102 @@
+"""Colorizing a photo at its full resolution.
+
+The network only ever sees a small square rendering of the photo's lightness
+(``render_size``, e.g. 256x256). Colour varies slowly, so its predicted
+chroma (a*, b*) is resized back to the photo's size and joined to the
+photo's own full-resolution L*: the result keeps every detail and exactly the
+original tones, whatever the resolution, and costs little more than decoding
+and encoding the file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import cv2
+from PIL import Image
+
+from . import lab
+from .imageio import ImageSource, load_image
+from .models import ModelRef, resolve
+from .runtime import RuntimeModel
+
+# Pillow modes whose pixels are already a gray level, and how to scale them to 0..1.
+_GRAY_SCALE = {"L": None, "I;16": None, "I;16B": None, "I;16L": None, "I": 1 / 65535, "F": 1 / 255}
+
+
+def lightness_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """The photo's L* (H, W) float32 and its alpha (uint8) if it has one.
+
+    Gray modes keep their full precision (16-bit scans stay 16-bit); anything
+    coloured, a sepia or tinted scan included, contributes only its L*.
+    """
+    alpha = None
+    if image.mode in ("LA", "La", "PA", "RGBA", "RGBa") or (image.mode == "P" and "transparency" in image.info):
+        alpha = np.asarray(image.getchannel("A"))
+    if image.mode in ("LA", "La"):
+        image = image.getchannel("L")
+    if image.mode in _GRAY_SCALE:
+        gray = np.asarray(image)
+        if image.mode in ("I;16B", "I;16L"):
+            gray = gray.astype(np.uint16)
+        scale = _GRAY_SCALE[image.mode]
+        if scale is not None:  # 32-bit int or float gray: map onto 0..1
+            gray = np.clip(gray.astype(np.float32) * np.float32(scale), 0.0, 1.0)
+        return lab.gray_to_l(gray), alpha
+    if image.mode == "1":
+        return lab.gray_to_l(np.asarray(image.convert("L"))), alpha
+    return lab.rgb_to_l(np.asarray(image.convert("RGB"))), alpha
+
+
+class Colorizer:
+    """A loaded model, ready to colorize many photos (load once, reuse)."""
+
+    def __init__(self, model: ModelRef = "default", num_threads: int | None = None):
+        folder = resolve(model)
+        self.name = str(model)
+        self.config = folder.config
+        self.render_size = folder.config.render_size
+        self._network = RuntimeModel(folder.runtime_file, folder.config.input_channels, num_threads)
+
+    @classmethod
+    def load(cls, model: ModelRef = "default") -> "Colorizer":
+        """A Colorizer for "default", a model folder, or "hf://owner/name[@revision]"."""
+        return cls(model)
+
+    @classmethod
+    def from_pretrained(cls, repo_id: str, revision: str | None = None) -> "Colorizer":
+        """A Colorizer for a model on the Hugging Face Hub, fetched once into its cache."""
+        return cls(f"hf://{repo_id}" + (f"@{revision}" if revision else ""))
+
+    def predict_ab(self, l_star: np.ndarray, render_size: int | None = None) -> np.ndarray:
+        """Chroma (H, W, 2) in Lab units for a lightness image L* (H, W)."""
+        size = render_size or self.render_size
+        small = cv2.resize(l_star, (size, size), interpolation=cv2.INTER_AREA)
+        ab = self._network(small)
+        ab *= np.float32(lab.AB_SCALE)
+        height, width = l_star.shape
+        return cv2.resize(ab, (width, height), interpolation=cv2.INTER_LINEAR)
+
+    def colorize_l(self, l_star: np.ndarray, *, render_size: int | None = None,
+                   saturation: float = 1.0) -> np.ndarray:
+        """uint8 RGB (H, W, 3) whose L* is ``l_star``, coloured by the model."""
+        ab = self.predict_ab(l_star, render_size)
+        if saturation != 1.0:
+            ab *= np.float32(saturation)
+        return lab.lab_to_rgb8(lab.merge_l_ab(l_star, ab))
+
+    def colorize(self, image: ImageSource, *, render_size: int | None = None,
+                 saturation: float = 1.0) -> np.ndarray:
+        """Colorize a path, PIL image or array: uint8 RGB, or RGBA if it had alpha."""
+        if render_size is not None and render_size < 16:
+            raise ValueError(f"render size {render_size} is too small (at least 16)")
+        if saturation < 0:
+            raise ValueError(f"saturation {saturation} is negative")
+        l_star, alpha = lightness_and_alpha(load_image(image))
+        rgb = self.colorize_l(l_star, render_size=render_size, saturation=saturation)
+        return rgb if alpha is None else np.dstack([rgb, alpha])
+
+
+def colorize(image: ImageSource, *, model: ModelRef = "default", render_size: int | None = None,
+             saturation: float = 1.0) -> np.ndarray:
+    """One-off colorization; for many photos keep a ``Colorizer`` instead."""
+    return Colorizer(model).colorize(image, render_size=render_size, saturation=saturation)

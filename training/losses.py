@@ -1,0 +1,62 @@
+"""Losses: the seed's plain MSE, and the hybrid classification + regression loss.
+
+The hybrid loss follows Zhang et al. 2016 for the classifier: targets
+soft-encoded on the 5 nearest in-gamut ab bins (Gaussian, sigma 5), each pixel
+weighted by the inverse of a smoothed prior of its colour (lambda 0.5) so
+rare, saturated colours are not drowned out by gray-brown. A Huber regression
+of ab rides along to keep the safe average available for decoding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import keras
+import tensorflow as tf
+
+from colorize_model import ab_grid
+from colorize_model.lab import AB_SCALE
+
+NEIGHBOURS = 5
+SIGMA = 5.0
+
+
+def rebalance_weights(prior: np.ndarray, smoothing: float = 0.5) -> np.ndarray:
+    """Per-class weights ((1-lambda) p + lambda/Q)^-1, scaled so E_p[w] = 1."""
+    p = prior / prior.sum()
+    w = 1.0 / ((1.0 - smoothing) * p + smoothing / len(p))
+    return (w / np.sum(p * w)).astype(np.float32)
+
+
+def soft_encode(ab: tf.Tensor, centres: tf.Tensor) -> tf.Tensor:
+    """ab (..., 2) in Lab units -> (..., Q) Gaussian weights on the nearest bins."""
+    d2 = tf.reduce_sum(tf.square(ab[..., None, :] - centres), axis=-1)
+    neg_d2, index = tf.math.top_k(-d2, k=NEIGHBOURS)
+    weights = tf.nn.softmax(neg_d2 / (2.0 * SIGMA ** 2), axis=-1)
+    return tf.reduce_sum(tf.one_hot(index, tf.shape(centres)[0]) * weights[..., None], axis=-2)
+
+
+class HybridLoss:
+    """Rebalanced soft cross-entropy on logits plus weighted Huber on ab."""
+
+    def __init__(self, smoothing: float = 0.5, regression_weight: float = 50.0):
+        in_gamut_prior = ab_grid.prior()[ab_grid.IN_GAMUT]
+        self.centres = tf.constant(ab_grid.BIN_CENTRES, tf.float32)
+        self.class_weights = tf.constant(rebalance_weights(in_gamut_prior + 1e-12, smoothing))
+        self.regression_weight = regression_weight
+
+    def __call__(self, target_ab: tf.Tensor, outputs: dict) -> dict:
+        logits, predicted_ab = outputs["logits"], outputs["ab"]
+        size = tf.shape(logits)[1:3]
+        target = tf.image.resize(target_ab, size, method="area")  # ab / 128 at the heads' scale
+        soft = soft_encode(target * AB_SCALE, self.centres)
+        pixel_weight = tf.gather(self.class_weights, tf.argmax(soft, axis=-1))
+        cross_entropy = -tf.reduce_sum(soft * tf.nn.log_softmax(logits, axis=-1), axis=-1)
+        classification = tf.reduce_mean(cross_entropy * pixel_weight)
+        regression = tf.reduce_mean(keras.losses.huber(target, predicted_ab, delta=0.1))
+        total = classification + self.regression_weight * regression
+        return {"loss": total, "classification": classification, "regression": regression}
+
+
+def mse_loss(target_ab: tf.Tensor, predicted_ab: tf.Tensor) -> dict:
+    """The original recipe: mean squared error on ab / 128."""
+    return {"loss": tf.reduce_mean(tf.square(target_ab - tf.cast(predicted_ab, tf.float32)))}

@@ -1,0 +1,175 @@
+"""Train a colorizer on folders of photos.
+
+    python -m training.train --config training/configs/unet.yaml [--run runs/unet] [--resume]
+
+Checkpoints (model, optimizer, step and the data iterator's position) are
+written every few minutes and on Ctrl-C or SIGTERM, atomically, so ``--resume``
+continues exactly where the run stopped. The run folder also gets TensorBoard
+logs and, every ``export_minutes`` and at the end, ``export/``: a model folder
+the package can load (``colorize --model runs/unet/export``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+import yaml
+from tqdm import tqdm
+
+from colorize_model.export import export_model
+from colorize_model.models import ModelConfig
+
+from . import data, losses
+from colorize_model import architectures
+
+
+def load_config(path: str) -> dict:
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+class Trainer:
+    """One training run: the model, its optimizer, its data, and its run folder."""
+
+    def __init__(self, config: dict, run_dir: Path):
+        self.config = config
+        self.run_dir = run_dir
+        self.channels = config.get("input_channels", 1)
+        keras.utils.set_random_seed(config.get("seed", 0))
+        if config.get("mixed_precision"):
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        self.model = architectures.build_for_training(config["architecture"])
+        keras.mixed_precision.set_global_policy("float32")  # exports stay float32
+
+        if config.get("loss", "hybrid") == "hybrid":
+            self.loss = losses.HybridLoss(**config.get("loss_args", {}))
+        else:
+            self.loss = losses.mse_loss
+        warmup = min(config.get("warmup_steps", 500), config["steps"] // 2)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0, config["steps"] - warmup, warmup_target=config["learning_rate"],
+            warmup_steps=warmup, alpha=0.02)
+        self.optimizer = keras.optimizers.Adam(schedule)
+
+        train, self.validation = data.split_photos(config["data"], config.get("validation_percent", 2))
+        self.dataset = data.training_dataset(train, size=config["crop"], batch=config["batch"],
+                                             seed=config.get("seed", 0),
+                                             source_power=config.get("source_power", 0.5))
+        self.iterator = iter(self.dataset)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
+                                              step=self.step, iterator=self.iterator)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, run_dir / "checkpoints", max_to_keep=2)
+        self.writer = tf.summary.create_file_writer(str(run_dir / "logs"))
+        tqdm.write(f"{sum(map(len, train.values()))} training photos from {len(train)} sources, "
+                   f"{len(self.validation)} for validation")
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(self.config["architecture"], self.config["render_size"], self.channels,
+                           self.config.get("decode", {}), self.config.get("description", ""))
+
+    @tf.function
+    def _train_step(self, inputs, target):
+        with tf.GradientTape() as tape:
+            result = self.loss(target, self.model(inputs, training=True))
+        gradients = tape.gradient(result["loss"], self.model.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.model.trainable_variables))
+        return result
+
+    @tf.function
+    def _validation_step(self, inputs, target):
+        return self.loss(target, self.model(inputs, training=False))
+
+    def restore(self) -> None:
+        if self.manager.latest_checkpoint:
+            self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+            tqdm.write(f"resumed from {self.manager.latest_checkpoint} at step {int(self.step)}")
+
+    def validate(self) -> float:
+        totals = []
+        batches = data.validation_batches(self.validation[:self.config.get("validation_photos", 512)],
+                                          size=self.config["crop"], batch=self.config["batch"])
+        for rgb in batches.as_numpy_iterator():
+            totals.append(float(self._validation_step(*data.to_model_batch(rgb, self.channels))["loss"]))
+        return float(np.mean(totals)) if totals else float("nan")
+
+    def export(self) -> Path:
+        config = self.model_config()
+        model = architectures.for_inference(config.architecture, self.model, **config.architecture_args)
+        return export_model(model, config, self.run_dir / "export")
+
+    def run(self) -> None:
+        stop = {"asked": False}
+
+        def ask_to_stop(signum, frame):
+            stop["asked"] = True
+
+        signal.signal(signal.SIGTERM, ask_to_stop)
+        signal.signal(signal.SIGINT, ask_to_stop)
+        total = self.config["steps"]
+        batch = self.config["batch"]
+        every = {"checkpoint": 60 * self.config.get("checkpoint_minutes", 5),
+                 "export": 60 * self.config.get("export_minutes", 15)}
+        last = {name: time.monotonic() for name in every}
+        bar = tqdm(total=total, initial=int(self.step), unit="step", dynamic_ncols=True)
+        started, start_step = time.monotonic(), int(self.step)
+        while int(self.step) < total and not stop["asked"]:
+            rgb = next(self.iterator).numpy()
+            result = self._train_step(*data.to_model_batch(rgb, self.channels))
+            self.step.assign_add(1)
+            step = int(self.step)
+            bar.update(1)
+            if step % 25 == 0:
+                rate = (step - start_step) * batch / (time.monotonic() - started)
+                bar.set_postfix(loss=f"{float(result['loss']):.4f}", img_s=f"{rate:.1f}")
+                with self.writer.as_default(step=step):
+                    for name, value in result.items():
+                        tf.summary.scalar(f"train/{name}", value)
+                    tf.summary.scalar("train/images_per_second", rate)
+            now = time.monotonic()
+            if now - last["checkpoint"] > every["checkpoint"]:
+                self.manager.save(checkpoint_number=step)
+                last["checkpoint"] = now
+            if now - last["export"] > every["export"]:
+                self._export_and_validate(step)
+                last["export"] = time.monotonic()
+        bar.close()
+        self.manager.save(checkpoint_number=int(self.step))
+        self._export_and_validate(int(self.step))
+        tqdm.write("stopped on request; resume with --resume" if stop["asked"] else "done")
+
+    def _export_and_validate(self, step: int) -> None:
+        loss = self.validate()
+        folder = self.export()
+        with self.writer.as_default(step=step):
+            tf.summary.scalar("validation/loss", loss)
+        tqdm.write(f"step {step}: validation loss {loss:.4f}, exported {folder}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="YAML file (see training/configs)")
+    parser.add_argument("--run", help="run folder (default: runs/<config name>)")
+    parser.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
+    parser.add_argument("--steps", type=int, help="override the config's number of steps")
+    parser.add_argument("--data", help="override the config's training photo folder")
+    args = parser.parse_args()
+    config = load_config(args.config)
+    config.update({k: v for k, v in (("steps", args.steps), ("data", args.data)) if v is not None})
+    run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    trainer = Trainer(config, run_dir)
+    if args.resume:
+        trainer.restore()
+    trainer.run()
+
+
+if __name__ == "__main__":
+    main()
