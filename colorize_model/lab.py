@@ -46,12 +46,15 @@ def _lab_f(t: np.ndarray) -> np.ndarray:
     """CIE's f(t): a cube root, with a linear toe below (6/29)^3.
 
     Written without masks, as cbrt(max(t, eps)) + slope * (min(t, eps) - eps),
-    and with OpenCV's threaded element-wise ops: about twice numpy's speed.
+    with in-place operations: large images are what it is for.
     """
-    flat = t.reshape(t.shape[0], -1)  # one channel, so cv2 scalars apply to all
-    f = np.cbrt(cv2.max(flat, _EPSILON))
-    cv2.addWeighted(f, 1.0, cv2.min(flat, _EPSILON), _SLOPE, -_SLOPE * _EPSILON, dst=f)
-    return f.reshape(t.shape)
+    eps = np.float32(_EPSILON)
+    f = np.cbrt(np.maximum(t, eps))
+    toe = np.minimum(t, eps)
+    toe -= eps
+    toe *= np.float32(_SLOPE)
+    f += toe
+    return f
 
 
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:

@@ -19,8 +19,10 @@ from .imageio import ImageSource, load_image
 from .models import ModelRef, resolve
 from .runtime import RuntimeModel
 
-# Pillow modes whose pixels are already a gray level, and how to scale them to 0..1.
-_GRAY_SCALE = {"L": None, "I;16": None, "I;16B": None, "I;16L": None, "I": 1 / 65535, "F": 1 / 255}
+# Pillow modes whose pixels are already a gray level (integer modes are read
+# as they are; "I" and "F" are scaled to 0..1 by their range, below).
+_GRAY_MODES = ("L", "I;16", "I;16B", "I;16L", "I", "F")
+TAPER = 8.0  # L* units
 
 
 def lightness_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
@@ -29,22 +31,42 @@ def lightness_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | No
     Gray modes keep their full precision (16-bit scans stay 16-bit); anything
     coloured, a sepia or tinted scan included, contributes only its L*.
     """
-    alpha = None
-    if image.mode in ("LA", "La", "PA", "RGBA", "RGBa") or (image.mode == "P" and "transparency" in image.info):
-        alpha = np.asarray(image.getchannel("A"))
+    if image.mode in ("P", "PA"):  # palette: its colours, and its transparency as alpha
+        image = image.convert("RGBA" if image.mode == "PA" or "transparency" in image.info else "RGB")
+    alpha = np.asarray(image.getchannel("A")) if image.mode in ("LA", "La", "RGBA", "RGBa") else None
     if image.mode in ("LA", "La"):
         image = image.getchannel("L")
-    if image.mode in _GRAY_SCALE:
-        gray = np.asarray(image)
-        if image.mode in ("I;16B", "I;16L"):
-            gray = gray.astype(np.uint16)
-        scale = _GRAY_SCALE[image.mode]
-        if scale is not None:  # 32-bit int or float gray: map onto 0..1
-            gray = np.clip(gray.astype(np.float32) * np.float32(scale), 0.0, 1.0)
-        return lab.gray_to_l(gray), alpha
+    if image.mode in _GRAY_MODES:
+        return lab.gray_to_l(_gray_levels(image)), alpha
     if image.mode == "1":
         return lab.gray_to_l(np.asarray(image.convert("L"))), alpha
     return lab.rgb_to_l(np.asarray(image.convert("RGB"))), alpha
+
+
+def _chroma_room(l_star: np.ndarray, saturation: float) -> np.ndarray:
+    """Saturation, tapered to 0 within TAPER of black and white.
+
+    Near L* = 0 or 100 no sRGB colour has chroma: predicted colour there would
+    be clipped, and the clipping would change the pixel's lightness.
+    """
+    room = np.minimum(l_star, np.float32(lab.L_MAX) - l_star)
+    room *= np.float32(saturation / TAPER)
+    return np.clip(room, 0.0, saturation, out=room)
+
+
+def _gray_levels(image: Image.Image) -> np.ndarray:
+    """uint8 / uint16 gray as stored, or float 0..1 for Pillow's 32-bit modes.
+
+    Pillow gives "I" both for 16-bit files (0..65535) and for 8-bit images
+    converted to it (0..255), and "F" in 0..255: the range tells which.
+    """
+    gray = np.asarray(image)
+    if image.mode in ("I;16B", "I;16L"):
+        return gray.astype(np.uint16)
+    if image.mode in ("I", "F"):
+        top = 255.0 if image.mode == "F" or gray.max(initial=0) <= 255 else 65535.0
+        return np.clip(gray.astype(np.float32) / np.float32(top), 0.0, 1.0)
+    return gray
 
 
 class Colorizer:
@@ -80,8 +102,7 @@ class Colorizer:
                    saturation: float = 1.0) -> np.ndarray:
         """uint8 RGB (H, W, 3) whose L* is ``l_star``, coloured by the model."""
         ab = self.predict_ab(l_star, render_size)
-        if saturation != 1.0:
-            ab *= np.float32(saturation)
+        ab *= _chroma_room(l_star, saturation)[..., None]
         return lab.lab_to_rgb8(lab.merge_l_ab(l_star, ab))
 
     def colorize(self, image: ImageSource, *, render_size: int | None = None,

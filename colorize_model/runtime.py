@@ -10,7 +10,11 @@ import os
 from pathlib import Path
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
+
+# LiteRT logs "Created TensorFlow Lite XNNPACK delegate" on every load; keep
+# stderr for messages meant for people (a caller's own setting wins).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
 
 class RuntimeModel:

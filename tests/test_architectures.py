@@ -1,0 +1,40 @@
+"""The network definitions: the seed replica, layer by layer, and our own."""
+
+import numpy as np
+import pytest
+
+from colorize_model import architectures
+
+SEED_SHAPES = [
+    (256, 256, 64), (128, 128, 64), (128, 128, 128), (64, 64, 128), (64, 64, 256), (32, 32, 256),
+    (32, 32, 512), (32, 32, 512), (32, 32, 256), (32, 32, 128),
+    (64, 64, 128), (64, 64, 64), (128, 128, 64), (128, 128, 32), (128, 128, 2), (256, 256, 2),
+]
+
+
+def test_seed_is_the_original_network():
+    model = architectures.build("seed", 256)
+    assert model.count_params() == 6_252_002
+    assert model.input_shape == (None, 256, 256, 1)
+    assert [tuple(layer.output.shape[1:]) for layer in model.layers] == SEED_SHAPES
+    assert model.layers[-2].activation.__name__ == "tanh"
+
+
+def test_unet_fits_the_cpu_budget():
+    model = architectures.build("unet", 256)
+    assert model.count_params() < 2_000_000
+    assert model.output_shape == (None, 64, 64, 2)
+    output = model(np.zeros((1, 256, 256, 4), np.float32)).numpy()
+    assert np.all(np.abs(output) <= 1.0)
+
+
+def test_training_and_inference_share_weights():
+    network = architectures.build_for_training("unet", 64)
+    assert set(network.output) == {"logits", "ab"}
+    inference = architectures.for_inference("unet", network, temperature=0.38, mix=0.5)
+    assert {id(w) for w in inference.weights} == {id(w) for w in network.weights}
+
+
+def test_unknown_architecture():
+    with pytest.raises(ValueError, match="unknown architecture"):
+        architectures.build("nope")

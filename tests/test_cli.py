@@ -1,0 +1,91 @@
+"""The colorize command, run as users run it: a real subprocess on real files."""
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorize_model import lab
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "colorize_model", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def album(tmp_path, astronaut, coffee) -> Path:
+    folder = tmp_path / "album"
+    (folder / "1950s").mkdir(parents=True)
+    Image.fromarray(astronaut).convert("L").save(folder / "portrait.jpg", quality=90)
+    Image.fromarray(coffee).convert("L").save(folder / "cup.png")
+    Image.fromarray(coffee).convert("L").save(folder / "1950s" / "cup.gif")
+    (folder / "broken.jpg").write_bytes((folder / "portrait.jpg").read_bytes()[:1500])
+    (folder / "notes.png").write_text("not an image at all")
+    return folder
+
+
+def test_folder_with_bad_files(album, tmp_path):
+    before = {p: digest(p) for p in album.rglob("*") if p.is_file()}
+    result = run(str(album), "-o", "out", cwd=tmp_path)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 2 and any("broken.jpg" in e for e in errors) and any("notes.png" in e for e in errors)
+    assert "Traceback" not in result.stderr
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["cup.png", "portrait.jpg"]
+    assert Image.open(out / "portrait.jpg").format == "JPEG"
+    colour = np.asarray(Image.open(out / "cup.png"))
+    gray = np.asarray(Image.open(album / "cup.png"))
+    assert colour.shape == gray.shape + (3,)
+    assert np.abs(lab.rgb_to_l(colour) - lab.gray_to_l(gray)).mean() < 0.5
+    assert {p: digest(p) for p in album.rglob("*") if p.is_file()} == before  # inputs untouched
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]  # no temp files left
+
+
+def test_recursive_glob_and_options(album, tmp_path):
+    result = run(str(album), "--recursive", "-o", "out", "--saturation", "0", "--render-size", "128",
+                 cwd=tmp_path)
+    assert result.returncode == 1
+    written = tmp_path / "out" / "1950s" / "cup.png"  # sub-folders kept, GIF written as PNG
+    rgb = np.asarray(Image.open(written)).astype(int)
+    assert np.abs(rgb[..., 0] - rgb[..., 2]).max() <= 2  # saturation 0 is gray
+    result = run(str(album / "*.png"), "-o", "globbed", cwd=tmp_path)
+    assert (tmp_path / "globbed" / "cup.png").exists() and result.returncode == 1
+
+
+def test_never_overwrites_without_asking(album, tmp_path):
+    assert run(str(album / "cup.png"), "-o", "out", cwd=tmp_path).returncode == 0
+    first = digest(tmp_path / "out" / "cup.png")
+    again = run(str(album / "cup.png"), "-o", "out", "--saturation", "2", cwd=tmp_path)
+    assert again.returncode == 1 and "--overwrite" in again.stderr
+    assert digest(tmp_path / "out" / "cup.png") == first
+    assert run(str(album / "cup.png"), "-o", "out", "--saturation", "2", "--overwrite",
+               cwd=tmp_path).returncode == 0
+    assert digest(tmp_path / "out" / "cup.png") != first
+    original = digest(album / "cup.png")
+    into_itself = run(str(album / "cup.png"), "-o", str(album), "--overwrite", cwd=tmp_path)
+    assert into_itself.returncode == 1 and digest(album / "cup.png") == original
+
+
+def test_usage_errors(tmp_path):
+    assert run("--help", cwd=tmp_path).stdout.startswith("usage: colorize")
+    missing_model = run("x.png", "-o", "out", "--model", str(tmp_path / "nope"), cwd=tmp_path)
+    assert missing_model.returncode == 2 and "Traceback" not in missing_model.stderr
+    assert run(str(tmp_path), "-o", "out", cwd=tmp_path).returncode == 2  # no images in it
+    assert run("x.png", "-o", "out", "--saturation", "-1", cwd=tmp_path).returncode == 2
+
+
+def test_does_not_import_tensorflow(tmp_path, album):
+    code = ("import sys; from colorize_model.cli import main; main(['%s', '-o', 'o']); "
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)" % (album / "cup.png"))
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert result.stdout.split() == ["False", "False"]

@@ -1,0 +1,60 @@
+"""The colour convention against scikit-image, the reference implementation."""
+
+import numpy as np
+import pytest
+from skimage import color
+
+from colorize_model import lab
+
+
+def random_rgb(shape=(256, 256, 3), seed=0):
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+@pytest.mark.parametrize("image", ["random", "astronaut", "coffee"])
+def test_rgb_to_lab_matches_skimage(image, astronaut, coffee):
+    rgb = {"random": random_rgb(), "astronaut": astronaut, "coffee": coffee}[image]
+    ours, reference = lab.rgb_to_lab(rgb), color.rgb2lab(rgb)
+    assert ours.dtype == np.float32
+    assert color.deltaE_ciede2000(ours, reference).mean() < 0.05
+    assert np.abs(ours - reference).max() < 0.05
+
+
+def test_lab_to_rgb_matches_skimage(astronaut):
+    reference_lab = color.rgb2lab(astronaut)
+    assert np.abs(lab.lab_to_rgb(reference_lab) - color.lab2rgb(reference_lab)).max() < 1e-3
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_round_trip_is_exact_to_one_level(dtype):
+    rgb = random_rgb((128, 512, 3), seed=1)
+    source = rgb if dtype == np.uint8 else rgb.astype(np.float32) / 255
+    back = lab.lab_to_rgb8(lab.rgb_to_lab(source))
+    assert np.abs(back.astype(int) - rgb).max() <= 1
+
+
+def test_convention_ranges():
+    corners = np.array([[[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 0, 255], [0, 255, 0]]], np.uint8)
+    converted = lab.rgb_to_lab(corners)[0]
+    assert converted[0, 0] == pytest.approx(0, abs=1e-3)
+    assert converted[1, 0] == pytest.approx(lab.L_MAX, abs=1e-3)
+    assert np.abs(converted[:, 1:]).max() < lab.AB_SCALE
+
+
+def test_any_leading_shape():
+    batch = random_rgb((3, 16, 24, 3))
+    assert np.allclose(lab.rgb_to_lab(batch)[1], lab.rgb_to_lab(batch[1]))
+    assert lab.rgb_to_lab(batch[0, 0]).shape == (24, 3)
+
+
+@pytest.mark.parametrize("dtype,top", [(np.uint8, 255), (np.uint16, 65535)])
+def test_gray_to_l_matches_full_conversion(dtype, top):
+    gray = np.linspace(0, top, 1000).astype(dtype)[None]
+    rgb = np.repeat(gray[..., None].astype(np.float64) / top, 3, axis=-1)
+    assert np.abs(lab.gray_to_l(gray) - color.rgb2lab(rgb)[..., 0]).max() < 1e-3
+
+
+def test_rgb_to_l_and_l_to_gray(astronaut):
+    assert np.abs(lab.rgb_to_l(astronaut) - color.rgb2lab(astronaut)[..., 0]).max() < 1e-3
+    levels = np.arange(256, dtype=np.uint8)
+    assert np.abs(lab.l_to_gray(lab.gray_to_l(levels)) * 255 - levels).max() < 0.05

@@ -1,0 +1,160 @@
+"""The full-resolution pipeline on every input mode, odd sizes, and its promises."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorize_model import InputImageError, colorize, lab
+from colorize_model.pipeline import lightness_and_alpha
+
+
+def gray_of(rgb: np.ndarray) -> Image.Image:
+    return Image.fromarray(rgb).convert("L")
+
+
+def mean_delta_l(result: np.ndarray, l_star: np.ndarray) -> float:
+    return float(np.abs(lab.rgb_to_l(result[..., :3]) - l_star).mean())
+
+
+def chroma(result: np.ndarray) -> float:
+    return float(np.hypot(*np.moveaxis(lab.rgb_to_lab(result[..., :3])[..., 1:], -1, 0)).mean())
+
+
+def test_gray_photo_gets_colour_and_keeps_its_lightness(colorizer, astronaut):
+    gray = gray_of(astronaut)
+    result = colorizer.colorize(gray)
+    assert result.shape == astronaut.shape and result.dtype == np.uint8
+    assert mean_delta_l(result, lab.gray_to_l(np.asarray(gray))) < 0.5
+    assert chroma(result) > 2.0  # coloured, not gray
+
+
+def make_mode(gray: Image.Image, mode: str) -> Image.Image:
+    if mode == "I;16":
+        return Image.fromarray(np.asarray(gray).astype(np.uint16) * 257)
+    if mode == "CMYK-JPEG":
+        buffer = io.BytesIO()
+        gray.convert("CMYK").save(buffer, format="JPEG", quality=95)
+        return Image.open(io.BytesIO(buffer.getvalue()))
+    if mode == "P":
+        return gray.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE, colors=256)
+    return gray.convert(mode)
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "I;16", "I", "RGB", "RGBA", "P", "CMYK", "CMYK-JPEG", "1", "F"])
+def test_every_mode(colorizer, coffee, mode):
+    gray = gray_of(coffee)
+    image = make_mode(gray, mode)
+    result = colorizer.colorize(image)
+    has_alpha = mode in ("LA", "RGBA")
+    assert result.shape == coffee.shape[:2] + ((4,) if has_alpha else (3,))
+    l_star, _ = lightness_and_alpha(image)
+    assert mean_delta_l(result, l_star) < 0.5
+
+
+def test_sixteen_bit_png_and_tiff_files(colorizer, coffee, tmp_path):
+    levels = (np.asarray(gray_of(coffee)).astype(np.uint16) * 257)
+    levels[0, 0] = 1  # a value no 8-bit level can hold
+    for name in ("scan.png", "scan.tif"):
+        Image.fromarray(levels).save(tmp_path / name)
+        l_star, _ = lightness_and_alpha(Image.open(tmp_path / name))
+        assert np.allclose(l_star, lab.gray_to_l(levels), atol=1e-3)
+        assert colorizer.colorize(tmp_path / name).shape == coffee.shape
+
+
+def test_alpha_is_kept_exactly(colorizer, coffee):
+    rgba = np.dstack([coffee, np.random.default_rng(0).integers(0, 256, coffee.shape[:2], dtype=np.uint8)])
+    result = colorizer.colorize(rgba)
+    assert np.array_equal(result[..., 3], rgba[..., 3])
+
+
+def test_transparent_palette_image_keeps_alpha(colorizer, coffee):
+    image = gray_of(coffee).convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    image.info["transparency"] = 0
+    result = colorizer.colorize(image)
+    assert result.shape[2] == 4
+    assert np.array_equal(result[..., 3] == 0, np.asarray(image) == 0)
+
+
+def test_colour_and_sepia_inputs_are_treated_as_gray(colorizer, coffee):
+    gray_result = colorizer.colorize(gray_of(coffee))
+    sepia = np.asarray(gray_of(coffee).convert("RGB")).astype(np.float32) * [1.0, 0.85, 0.65]
+    sepia_image = np.clip(sepia, 0, 255).astype(np.uint8)
+    sepia_result = colorizer.colorize(sepia_image)
+    # the model sees only L*: a toned scan is coloured like a gray one of the same lightness
+    assert mean_delta_l(sepia_result, lab.rgb_to_l(sepia_image)) < 0.5
+    a_b_gray = lab.rgb_to_lab(gray_result)[..., 1:]
+    a_b_sepia = lab.rgb_to_lab(sepia_result)[..., 1:]
+    assert np.abs(a_b_gray.mean(axis=(0, 1)) - a_b_sepia.mean(axis=(0, 1))).max() < 6.0
+
+
+def test_exif_orientation_is_applied(colorizer, tmp_path, coffee):
+    image = gray_of(coffee)  # 400 x 600
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise when shown
+    image.save(tmp_path / "rotated.jpg", exif=exif)
+    assert colorizer.colorize(tmp_path / "rotated.jpg").shape[:2] == (coffee.shape[1], coffee.shape[0])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 2000), (5000, 40), (17, 31)])
+def test_odd_sizes(colorizer, shape):
+    gray = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    result = colorizer.colorize(gray)
+    assert result.shape == shape + (3,)
+    assert mean_delta_l(result, lab.gray_to_l(gray)) < 0.5
+
+
+def test_saturation(colorizer, astronaut):
+    gray = gray_of(astronaut)
+    assert chroma(colorizer.colorize(gray, saturation=0.0)) < 1.0
+    plain = chroma(colorizer.colorize(gray))
+    assert chroma(colorizer.colorize(gray, saturation=1.5)) > plain * 1.2
+
+
+def test_render_size_is_per_call(colorizer, astronaut):
+    gray = gray_of(astronaut)
+    small = colorizer.colorize(gray, render_size=64)
+    large = colorizer.colorize(gray, render_size=320)
+    assert small.shape == large.shape == astronaut.shape
+    assert not np.array_equal(small, large)
+    with pytest.raises(ValueError):
+        colorizer.colorize(gray, render_size=4)
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "empty"), (b"this is text, not a picture", "not an image"), (None, "corrupt or truncated"),
+])
+def test_bad_files_give_one_clear_error(tmp_path, astronaut, content, message, colorizer):
+    path = tmp_path / "bad.jpg"
+    if content is None:
+        buffer = io.BytesIO()
+        Image.fromarray(astronaut).save(buffer, format="JPEG")
+        content = buffer.getvalue()[:2000]
+    path.write_bytes(content)
+    with pytest.raises(InputImageError, match=message) as error:
+        colorizer.colorize(path)
+    assert "\n" not in str(error.value) and "bad.jpg" in str(error.value)
+
+
+def test_missing_file_and_bad_arrays(colorizer, tmp_path):
+    with pytest.raises(InputImageError, match="no such file"):
+        colorizer.colorize(tmp_path / "nope.png")
+    with pytest.raises(InputImageError):
+        colorizer.colorize(np.zeros((4, 4, 7), np.uint8))
+    with pytest.raises(InputImageError):
+        colorizer.colorize(np.zeros((0, 4), np.uint8))
+
+
+def test_huge_image_is_refused_before_decoding(tmp_path, monkeypatch, colorizer):
+    from colorize_model import imageio
+
+    path = tmp_path / "big.png"
+    Image.new("L", (400, 400)).save(path)
+    monkeypatch.setattr(imageio.Image, "MAX_IMAGE_PIXELS", 10_000)  # a lower limit, same check
+    with pytest.raises(InputImageError, match="larger than"):
+        colorizer.colorize(path)
+
+
+def test_module_function(astronaut):
+    assert colorize(gray_of(astronaut), saturation=0).shape == astronaut.shape
