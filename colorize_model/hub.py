@@ -52,16 +52,15 @@ def download_model(repo_id: str, revision: str | None = None) -> Path:
     except errors.GatedRepoError:
         raise ModelError(f"{where}: gated model on {hub}; accept its terms and set HF_TOKEN") from None
     except errors.RepositoryNotFoundError:
-        if revision and _repo_exists(repo_id):
-            raise ModelError(f"{where}: revision {revision!r} not found on {hub}") from None
+        known = _revisions(repo_id) if revision else None
+        if known is not None:
+            raise ModelError(f"{where}: revision {revision!r} not found (has: {', '.join(known)})") from None
         raise ModelError(
             f"{where}: no such model repo on {hub} (or it is private and HF_TOKEN gives no access)"
         ) from None
     except errors.LocalEntryNotFoundError:
-        raise ModelError(
-            f"{where}: not in the Hugging Face cache ({constants.HF_HUB_CACHE}) and {hub} cannot be reached"
-            + (" (HF_HUB_OFFLINE is set)" if constants.HF_HUB_OFFLINE else "")
-        ) from None
+        reason = "HF_HUB_OFFLINE is set" if constants.HF_HUB_OFFLINE else f"{hub} cannot be reached"
+        raise ModelError(f"{where}: not in the Hugging Face cache ({constants.HF_HUB_CACHE}) and {reason}") from None
     except errors.HfHubHTTPError as error:
         if error.response.status_code == 401:
             raise ModelError(f"{where}: {hub} rejected the token (check HF_TOKEN)") from None
@@ -75,16 +74,16 @@ def download_model(repo_id: str, revision: str | None = None) -> Path:
     return folder
 
 
-def _repo_exists(repo_id: str) -> bool:
-    """Whether the repo itself is there, to tell a bad revision from a bad repo."""
+def _revisions(repo_id: str) -> list[str] | None:
+    """The repo's branches and tags, or None if it cannot be seen: tells a bad revision from a bad repo."""
     import httpx2
     from huggingface_hub import HfApi
 
     try:
-        HfApi().model_info(repo_id)
-    except (OSError, httpx2.HTTPError):  # not found, no access or no network: cannot say it exists
-        return False
-    return True
+        refs = HfApi().list_repo_refs(repo_id)
+    except (OSError, httpx2.HTTPError):  # not found, no access or no network
+        return None
+    return [ref.name for ref in (*refs.branches, *refs.tags)]
 
 
 def _check_file(file: Path, where: str) -> None:

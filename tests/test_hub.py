@@ -1,0 +1,398 @@
+"""Hub pull and publish, against real servers on loopback, with no network at all.
+
+Every Hub client and server here runs inside a private network namespace that
+has only a loopback interface (``unshare --net``, entered with ``nsenter``), so
+a test passes only if nothing needs the internet.
+
+* Pulls come from a real ``olah`` server (a self-hosted Hub mirror) serving git
+  repositories the tests build: two commits, two tags, large files in LFS.
+* Publishing goes to ``hub_standin.py``, a STAND-IN for the Hub's upload API
+  (no self-hostable server accepts uploads); it writes git repositories that
+  the olah server then serves, so what was published is pulled back for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from colorize_model.models import ModelConfig
+
+BIN = Path(sys.executable).parent
+TESTS = Path(__file__).parent
+OLAH, STANDIN = "http://127.0.0.1:8090", "http://127.0.0.1:8091"
+DEAD = "http://127.0.0.1:9"  # nothing listens there: "no network"
+TOKEN = "hf_standin_token"
+LFS_SUFFIXES = (".tflite", ".h5")
+# Brings the namespace's loopback up (SIOCSIFFLAGS: IFF_UP | IFF_LOOPBACK | IFF_RUNNING) and holds it.
+HOLD_NAMESPACE = (
+    "import fcntl, signal, socket, struct\n"
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    "fcntl.ioctl(s, 0x8914, struct.pack('16sH', b'lo', 0x1 | 0x8 | 0x40))\n"
+    "print('up', flush=True)\n"
+    "signal.pause()\n"
+)
+PREDICT = (
+    "import sys, numpy as np\n"
+    "from colorize_model import Colorizer\n"
+    "ref, revision, image, out = sys.argv[1:]\n"
+    "model = Colorizer.from_pretrained(ref, revision=revision) if revision else Colorizer.load(ref)\n"
+    "np.save(out, model.colorize(image))\n"
+)
+
+
+class Sandbox:
+    """A network namespace with only loopback; commands run inside it."""
+
+    def __init__(self, home: Path):
+        self.holder = subprocess.Popen([shutil.which("unshare"), "--net", sys.executable, "-c", HOLD_NAMESPACE],
+                                       stdout=subprocess.PIPE, text=True)
+        if self.holder.stdout.readline().strip() != "up":
+            raise RuntimeError("cannot make a network namespace (needs root: unshare --net)")
+        self.home = home
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
+        self.env.update(HF_HOME=str(home / "hf-home"), HF_HUB_DISABLE_PROGRESS_BARS="1",
+                        HF_HUB_DISABLE_TELEMETRY="1", PYTHONPATH=str(TESTS.parent))
+
+    def command(self, args: list[str]) -> list[str]:
+        return [shutil.which("nsenter"), f"--net=/proc/{self.holder.pid}/ns/net", "--", *map(str, args)]
+
+    def run(self, args: list, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(self.command(args), env={**self.env, **env}, capture_output=True, text=True,
+                              cwd=self.home)
+
+    def start(self, args: list, ready: str, cwd: Path) -> subprocess.Popen:
+        """Start a server and wait until it prints ``ready`` (or dies)."""
+        server = subprocess.Popen(self.command(args), env=self.env, cwd=cwd, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        log, up = [], threading.Event()
+
+        def drain() -> None:
+            for line in server.stdout:
+                log.append(line)
+                if ready in line:
+                    up.set()
+            up.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+        up.wait()
+        if server.poll() is not None:
+            raise RuntimeError(f"{args[0]} did not start:\n{''.join(log)}")
+        return server
+
+    def close(self) -> None:
+        self.holder.kill()
+        self.holder.wait()
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    box = Sandbox(tmp_path_factory.mktemp("sandbox"))
+    yield box
+    box.close()
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    server.wait()
+
+
+# --- models and repos ---------------------------------------------------------
+
+def tiny_model(folder: Path, seed: int) -> Path:
+    """A real (tiny) model folder: Keras weights and the LiteRT model made from them."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    net = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Rescaling(0.02, offset=-1.0),
+                            keras.layers.Conv2D(2, 3, padding="same", activation="tanh")])
+    call = tf.function(lambda x: net(x), input_signature=[tf.TensorSpec([1, None, None, 1], tf.float32)])
+    runtime = tf.lite.TFLiteConverter.from_concrete_functions([call.get_concrete_function()], net).convert()
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(ModelConfig("tiny", render_size=32, description=f"seed {seed}").to_json())
+    (folder / "model.tflite").write_bytes(runtime)
+    net.save_weights(folder / "model.weights.h5")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    return {name: tiny_model(root / name, seed) for seed, name in enumerate(("v1", "v2"), 1)}
+
+
+@pytest.fixture(scope="module")
+def photo(sandbox) -> Path:
+    path = sandbox.home / "old.png"
+    ramp = np.add.outer(np.arange(30), np.arange(40)) * 3
+    Image.fromarray(ramp.astype(np.uint8), "L").save(path)
+    return path
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    return subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def mirror_commit(repo: Path, files: dict[str, bytes], tag: str | None = None) -> str:
+    """Commit ``files`` into an olah mirror repo, binaries as git-LFS pointers like the Hub's."""
+    if not repo.exists():
+        repo.mkdir(parents=True)
+        git(repo, "init", "-q", "-b", "main")
+    for name, data in files.items():
+        if name.endswith(LFS_SUFFIXES):
+            oid = hashlib.sha256(data).hexdigest()
+            stored = repo / ".git" / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            stored.write_bytes(data)
+            data = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {len(data)}\n".encode()
+        (repo / name).write_bytes(data)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"upload {', '.join(files)}")
+    if tag:
+        git(repo, "tag", tag)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def folder_files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def start_olah(sandbox: Sandbox, mirrors: Path) -> subprocess.Popen:
+    work = mirrors.parent / "olah"
+    work.mkdir()
+    (work / "olah.toml").write_text(
+        f'[basic]\nhost = "127.0.0.1"\nport = 8090\nrepos-path = "{work / "repos"}"\n'
+        f'mirrors-path = ["{mirrors}"]\nmetadata-cache-ttl = 0\n[accessibility]\noffline = true\n'
+    )
+    return sandbox.start([BIN / "olah-cli", "-c", work / "olah.toml"], "Application startup complete", work)
+
+
+@pytest.fixture(scope="module")
+def hub(sandbox, models, tmp_path_factory):
+    """olah serving alice/tiny (v1, v2), alice/no-runtime and alice/pickled; yields the commit ids."""
+    mirrors = tmp_path_factory.mktemp("pull") / "mirrors"
+    tiny = mirrors / "models" / "alice" / "tiny"
+    commits = {"v1": mirror_commit(tiny, {"README.md": b"# tiny\n", **folder_files(models["v1"])}, "v1")}
+    commits["v2"] = mirror_commit(tiny, {**folder_files(models["v2"]), "pytorch_model.bin": b"\x80\x04pickle"}, "v2")
+    mirror_commit(mirrors / "models" / "alice" / "no-runtime", {"config.json": folder_files(models["v1"])["config.json"]})
+    pickled = {**folder_files(models["v1"]), "model.tflite": b"\x80\x04\x95 a pickle, not a flatbuffer"}
+    mirror_commit(mirrors / "models" / "alice" / "pickled", pickled)
+    server = start_olah(sandbox, mirrors)
+    yield commits
+    stop(server)
+
+
+# --- pulling ------------------------------------------------------------------
+
+def predict(sandbox: Sandbox, ref: str, photo: Path, revision: str = "", **env: str) -> np.ndarray:
+    out = sandbox.home / "prediction.npy"
+    done = sandbox.run([sys.executable, "-c", PREDICT, ref, revision, photo, out], **env)
+    assert done.returncode == 0, done.stderr
+    return np.load(out)
+
+
+def cli(sandbox: Sandbox, model: str, photo: Path, **env: str) -> subprocess.CompletedProcess:
+    out = sandbox.home / "cli-out"
+    shutil.rmtree(out, ignore_errors=True)
+    return sandbox.run([BIN / "colorize", photo, "-o", out, "--model", model], **env)
+
+
+def one_line_error(done: subprocess.CompletedProcess, *needles: str) -> str:
+    """The CLI failed with one readable line naming the problem, no traceback."""
+    assert done.returncode != 0, done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in done.stderr and len(lines) == 1, done.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_sandbox_has_no_network_but_loopback(sandbox):
+    done = sandbox.run([sys.executable, "-c", "import socket; print(socket.if_nameindex())"])
+    assert done.stdout.strip() == "[(1, 'lo')]"
+
+
+def test_pinned_revisions_give_exactly_that_version(sandbox, hub, models, photo):
+    cache = str(sandbox.home / "cache-pinned")
+    local = {name: predict(sandbox, str(folder), photo) for name, folder in models.items()}
+    assert not np.array_equal(local["v1"], local["v2"])
+
+    assert np.array_equal(predict(sandbox, "hf://alice/tiny@v1", photo, HF_ENDPOINT=OLAH, HF_HUB_CACHE=cache),
+                          local["v1"])
+    assert np.array_equal(predict(sandbox, "hf://alice/tiny", photo, HF_ENDPOINT=OLAH, HF_HUB_CACHE=cache),
+                          local["v2"])  # no revision: main
+    pinned = predict(sandbox, "alice/tiny", photo, revision=hub["v1"], HF_ENDPOINT=OLAH, HF_HUB_CACHE=cache)
+    assert np.array_equal(pinned, local["v1"])  # from_pretrained with a commit id
+
+    done = cli(sandbox, "hf://alice/tiny@v2", photo, HF_ENDPOINT=OLAH, HF_HUB_CACHE=cache)
+    assert done.returncode == 0, done.stderr
+    assert np.array_equal(np.asarray(Image.open(sandbox.home / "cli-out" / "old.png")), local["v2"])
+
+    snapshots = Path(cache, "models--alice--tiny", "snapshots")
+    assert {path.name for path in snapshots.iterdir()} == set(hub.values())
+    fetched = {path.name for snapshot in snapshots.iterdir() for path in snapshot.iterdir()}
+    assert fetched == {"README.md", "config.json", "model.tflite", "model.weights.h5"}  # never the pickle
+
+
+def test_cached_model_works_without_network(sandbox, hub, models, photo):
+    cache = str(sandbox.home / "cache-offline")
+    expected = predict(sandbox, "hf://alice/tiny@v1", photo, HF_ENDPOINT=OLAH, HF_HUB_CACHE=cache)
+    assert np.array_equal(predict(sandbox, "hf://alice/tiny@v1", photo, HF_ENDPOINT=DEAD, HF_HUB_CACHE=cache),
+                          expected)
+    assert np.array_equal(predict(sandbox, "hf://alice/tiny@v1", photo, HF_ENDPOINT=DEAD, HF_HUB_CACHE=cache,
+                                  HF_HUB_OFFLINE="1"), expected)
+    done = cli(sandbox, "hf://alice/tiny@v1", photo, HF_ENDPOINT=DEAD, HF_HUB_CACHE=cache)
+    assert done.returncode == 0, done.stderr
+    # A revision never fetched is not made up from another one.
+    one_line_error(cli(sandbox, "hf://alice/tiny@v2", photo, HF_ENDPOINT=DEAD, HF_HUB_CACHE=cache),
+                   "hf://alice/tiny@v2", "cache")
+
+
+@pytest.mark.parametrize(("model", "env", "needles"), [
+    ("hf://alice/nope", {}, ("hf://alice/nope", "no such model repo")),
+    ("hf://alice/tiny@v9", {}, ("hf://alice/tiny@v9", "revision 'v9' not found")),
+    ("hf://alice/no-runtime", {}, ("hf://alice/no-runtime", "model.tflite")),
+    ("hf://alice/pickled", {}, ("hf://alice/pickled", "model.tflite", "refusing")),
+    ("hf://alice/tiny@v1", {"HF_ENDPOINT": DEAD}, ("hf://alice/tiny@v1", "cannot be reached")),
+    ("hf://alice/tiny@v1", {"HF_HUB_OFFLINE": "1"}, ("hf://alice/tiny@v1", "HF_HUB_OFFLINE")),
+    ("hf://alice", {}, ("hf://alice", "hf://owner/name")),
+])
+def test_pull_errors_are_one_clear_line(sandbox, hub, photo, model, env, needles):
+    cache = sandbox.home / "cache-errors"
+    shutil.rmtree(cache, ignore_errors=True)
+    one_line_error(cli(sandbox, model, photo, **{"HF_ENDPOINT": OLAH, "HF_HUB_CACHE": str(cache), **env}), *needles)
+
+
+def test_bad_token_is_one_clear_line(sandbox, tmp_path, photo):
+    standin = start_standin(sandbox, tmp_path / "mirrors")
+    try:
+        done = cli(sandbox, "hf://alice/tiny", photo, HF_ENDPOINT=STANDIN, HF_TOKEN="hf_wrong",
+                   HF_HUB_CACHE=str(tmp_path / "cache"))
+    finally:
+        stop(standin)
+    one_line_error(done, "hf://alice/tiny", "token")
+
+
+def test_cached_file_that_differs_from_the_hub_checksum_is_refused(sandbox, hub, photo):
+    cache = sandbox.home / "cache-corrupt"
+    predict(sandbox, "hf://alice/tiny@v1", photo, HF_ENDPOINT=OLAH, HF_HUB_CACHE=str(cache))
+    runtime = next((cache / "models--alice--tiny" / "snapshots").glob("*/model.tflite")).resolve()
+    assert len(runtime.name) == 64  # an LFS file: its etag is its sha256
+    runtime.write_bytes(runtime.read_bytes()[:-1] + b"!")
+    one_line_error(cli(sandbox, "hf://alice/tiny@v1", photo, HF_ENDPOINT=OLAH, HF_HUB_CACHE=str(cache)),
+                   "model.tflite", "checksum")
+
+
+# --- publishing ---------------------------------------------------------------
+
+def start_standin(sandbox: Sandbox, root: Path) -> subprocess.Popen:
+    root.mkdir(parents=True, exist_ok=True)
+    return sandbox.start([sys.executable, TESTS / "hub_standin.py", root, 8091, TOKEN], "ready", root)
+
+
+METRICS = {"sets": {
+    "kodak24": {"folder": "eval/kodak24", "mean": {"model": {"psnr": 24.5, "ssim": 0.91, "auc": None},
+                                                   "gray": {"psnr": 23.0}}},
+    "mcmaster": {"model": {"psnr": 22.25, "delta_e2000": 9.5}, "gray": {"psnr": 21.0}},
+}, "pooled": {"mean": {"model": {"psnr": 23.9}}}}
+
+
+def make_run(root: Path, model: Path, **drop: bool) -> Path:
+    export = root / "export"
+    shutil.copytree(model, export)
+    (export / "metrics.json").write_text(json.dumps(METRICS))
+    (export / "MODEL_CARD.md").write_text("---\nlicense: cc-by-nc-4.0\ndatasets:\n- imagenette\n---\n# Tiny\n")
+    for name in drop:
+        (export / name).unlink()
+    return root
+
+
+def publish(sandbox: Sandbox, run: Path, *args: str, token: str = TOKEN) -> subprocess.CompletedProcess:
+    return sandbox.run([sys.executable, "-m", "training.publish", "--run", run, *args],
+                       HF_ENDPOINT=STANDIN, HF_TOKEN=token, HF_HUB_CACHE=str(sandbox.home / "publish-cache"))
+
+
+@pytest.fixture
+def published(sandbox, tmp_path):
+    """The stand-in upload API, and olah serving what it stores."""
+    mirrors = tmp_path / "mirrors"
+    standin, olah = start_standin(sandbox, mirrors), start_olah(sandbox, mirrors)
+    yield mirrors
+    stop(standin)
+    stop(olah)
+
+
+def front_matter(text: str) -> dict:
+    return yaml.safe_load(re.match(r"---\n(.*?)\n---\n", text, re.S).group(1))
+
+
+def test_publish_then_pull_gives_the_same_predictions(sandbox, published, models, photo, tmp_path):
+    run = make_run(tmp_path / "run-1", models["v1"])
+    done = publish(sandbox, run, "--repo", "alice/colorizer", "--space", "alice/demo")
+    assert done.returncode == 0, done.stderr
+    (model_url, model_oid), (space_url, space_oid) = [line.split() for line in done.stdout.splitlines()]
+    assert model_url == f"{STANDIN}/alice/colorizer/commit/{model_oid}"
+    assert space_url == f"{STANDIN}/spaces/alice/demo/commit/{space_oid}"
+
+    repo = published / "models" / "alice" / "colorizer"
+    assert git(repo, "rev-list", "--count", "HEAD") == "2"  # the Hub's initial commit, then one
+    assert set(git(repo, "ls-files").split()) == {".gitattributes", "README.md", "config.json", "model.tflite",
+                                                  "model.weights.h5", "metrics.json"}
+    card = front_matter((repo / "README.md").read_text())
+    assert (card["library_name"], card["pipeline_tag"], card["license"]) == ("keras", "image-to-image", "cc-by-nc-4.0")
+    assert "colorization" in card["tags"] and card["datasets"] == ["imagenette"]
+    scores = {(r["dataset"]["name"], m["type"]): m["value"]
+              for r in card["model-index"][0]["results"] for m in r["metrics"]}
+    assert scores == {("kodak24", "psnr"): 24.5, ("kodak24", "ssim"): 0.91,
+                      ("mcmaster", "psnr"): 22.25, ("mcmaster", "delta_e2000"): 9.5}
+
+    pulled = predict(sandbox, f"hf://alice/colorizer@{model_oid}", photo, HF_ENDPOINT=OLAH,
+                     HF_HUB_CACHE=str(tmp_path / "cache"))
+    assert np.array_equal(pulled, predict(sandbox, str(models["v1"]), photo))
+
+    space = published / "spaces" / "alice" / "demo"
+    files = set(git(space, "ls-files").split())
+    assert {"app.py", "README.md", "requirements.txt", "colorize_model/__init__.py", "colorize_model/hub.py"} <= files
+    assert not any("__pycache__" in name for name in files)
+    assert front_matter((space / "README.md").read_text())["sdk"] == "gradio"
+    assert "ai-edge-litert" in (space / "requirements.txt").read_text()
+    variables = json.loads((space.parent / "demo.variables.json").read_text())
+    assert variables["COLORIZE_MODELS"]["value"] == f"hf://alice/colorizer@{model_oid}"
+
+
+def test_republish_replaces_the_model_in_one_commit(sandbox, published, models, tmp_path):
+    assert publish(sandbox, make_run(tmp_path / "a", models["v1"]), "--repo", "alice/m").returncode == 0
+    done = publish(sandbox, make_run(tmp_path / "b", models["v2"], **{"model.weights.h5": True}), "--repo", "alice/m")
+    one_line_error(done, "model.weights.h5")  # an incomplete run is refused before anything is sent
+    done = publish(sandbox, make_run(tmp_path / "c", models["v2"]), "--repo", "alice/m")
+    assert done.returncode == 0, done.stderr
+    repo = published / "models" / "alice" / "m"
+    assert git(repo, "rev-list", "--count", "HEAD") == "3"
+    assert (repo / "model.tflite").read_bytes() == (models["v2"] / "model.tflite").read_bytes()
+
+
+@pytest.mark.parametrize(("args", "token", "needles"), [
+    (("--license", "not-a-licence"), TOKEN, ("licence",)),
+    ((), "hf_wrong", ("401",)),
+    (("--space", "alice/demo"), "hf_wrong", ("401",)),
+])
+def test_failed_publish_leaves_nothing(sandbox, published, models, tmp_path, args, token, needles):
+    run = make_run(tmp_path / "run", models["v1"])
+    one_line_error(publish(sandbox, run, "--repo", "alice/colorizer", *args, token=token), *needles)
+    assert not (published / "models" / "alice" / "colorizer").exists()
