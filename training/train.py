@@ -42,6 +42,8 @@ class Trainer:
         self.run_dir = run_dir
         self.channels = config.get("input_channels", 1)
         keras.utils.set_random_seed(config.get("seed", 0))
+        if config.get("deterministic"):
+            tf.config.experimental.enable_op_determinism()  # bit-exact resumes, a little slower
         if config.get("mixed_precision"):
             keras.mixed_precision.set_global_policy("mixed_bfloat16")
         self.model = architectures.build_for_training(config["architecture"])

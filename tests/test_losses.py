@@ -1,0 +1,70 @@
+"""Soft-encoding, class rebalancing and annealed-mean decoding on known cases."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from colorize_model import ab_grid
+from colorize_model.architectures.unet import AnnealedMeanBlend
+from colorize_model.lab import AB_SCALE
+from training.losses import NEIGHBOURS, HybridLoss, rebalance_weights, soft_encode
+
+CENTRES = tf.constant(ab_grid.BIN_CENTRES, tf.float32)
+
+
+def test_soft_encoding_on_a_bin_centre():
+    q = 37
+    weights = soft_encode(CENTRES[q][None], CENTRES).numpy()[0]
+    assert weights.argmax() == q
+    assert weights.sum() == pytest.approx(1.0, abs=1e-5)
+    assert np.count_nonzero(weights > 1e-6) == NEIGHBOURS
+    # the four grid neighbours are 10 away: exp(-100 / 50) relative to the centre
+    neighbours = np.sort(weights)[-5:-1]
+    assert neighbours == pytest.approx(weights[q] * np.exp(-100 / 50), rel=1e-4)
+
+
+def test_soft_encoding_between_two_bins_splits_evenly():
+    a, b = ab_grid.BIN_CENTRES[100], ab_grid.BIN_CENTRES[101]
+    assert np.abs(a - b).sum() == 10  # neighbours on the grid
+    weights = soft_encode(tf.constant([(a + b) / 2]), CENTRES).numpy()[0]
+    assert weights[100] == pytest.approx(weights[101], rel=1e-5)
+    assert weights[100] == weights.max()
+
+
+def test_rebalancing_weights():
+    prior = np.array([0.7, 0.2, 0.1, 0.0])
+    w = rebalance_weights(prior, smoothing=0.5)
+    assert np.sum(prior * w) == pytest.approx(1.0)
+    assert w[0] < w[1] < w[2] < w[3]
+    assert np.allclose(rebalance_weights(prior, smoothing=1.0), 1.0)  # lambda = 1: no rebalancing
+
+
+def test_annealed_mean_decoding():
+    q, n = 12, len(ab_grid.BIN_CENTRES)
+    confident = np.full((1, 1, 1, n), -20.0, np.float32)
+    confident[..., q] = 20.0
+    decode = AnnealedMeanBlend(temperature=0.38, mix=1.0)
+    out = decode(confident, np.zeros((1, 1, 1, 2), np.float32)).numpy()[0, 0, 0]
+    assert out * AB_SCALE == pytest.approx(ab_grid.BIN_CENTRES[q], abs=1e-3)
+    uniform = decode(np.zeros((1, 1, 1, n), np.float32), np.zeros((1, 1, 1, 2), np.float32)).numpy()
+    assert uniform[0, 0, 0] * AB_SCALE == pytest.approx(ab_grid.BIN_CENTRES.mean(axis=0), abs=1e-3)
+    # two equal modes: T -> 0 keeps their mean, the regression output enters by `mix`
+    two = np.full((1, 1, 1, n), -20.0, np.float32)
+    two[..., [3, 200]] = 5.0
+    regressed = np.full((1, 1, 1, 2), 0.5, np.float32)
+    half = AnnealedMeanBlend(temperature=0.1, mix=0.5)(two, regressed).numpy()[0, 0, 0]
+    expected = 0.5 * (ab_grid.BIN_CENTRES[[3, 200]].mean(axis=0) / AB_SCALE) + 0.5 * 0.5
+    assert half == pytest.approx(expected, abs=1e-4)
+
+
+def test_hybrid_loss_prefers_the_right_colour():
+    loss = HybridLoss()
+    target = np.zeros((1, 8, 8, 2), np.float32)
+    target[..., 0] = 60 / AB_SCALE  # a red-ish patch
+    right = np.full((1, 2, 2, len(ab_grid.BIN_CENTRES)), -5.0, np.float32)
+    right[..., int(np.argmin(np.abs(ab_grid.BIN_CENTRES - [60, 0]).sum(axis=1)))] = 5.0
+    wrong = np.roll(right, 50, axis=-1)
+    ab = np.zeros((1, 2, 2, 2), np.float32)
+    good = loss(tf.constant(target), {"logits": tf.constant(right), "ab": tf.constant(ab)})["loss"]
+    bad = loss(tf.constant(target), {"logits": tf.constant(wrong), "ab": tf.constant(ab)})["loss"]
+    assert float(good) < float(bad)

@@ -1,0 +1,97 @@
+"""Training end to end on photos the test makes: checkpoint, kill, resume, export, colorize."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from skimage import data as samples
+
+from colorize_model import Colorizer
+from colorize_model.export import load_keras
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    """Two sources of small colour photos, plus a corrupt file and a gray photo to skip."""
+    root = tmp_path_factory.mktemp("photos")
+    crops = [samples.astronaut(), samples.coffee(), samples.chelsea(), samples.rocket()]
+    for source in ("people", "things"):
+        (root / source).mkdir()
+    for i in range(24):
+        image = crops[i % 4]
+        y, x = (i * 7) % 40, (i * 11) % 60
+        tile = Image.fromarray(image[y:y + 200, x:x + 200]).resize((64, 64))
+        tile.save(root / ("people" if i % 3 else "things") / f"photo{i}.jpg")
+    (root / "things" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
+    Image.fromarray(samples.camera()).resize((64, 64)).convert("RGB").save(root / "people" / "gray.png")
+    return root
+
+
+def write_config(tmp_path: Path, photos: Path, steps: int) -> Path:
+    config = yaml.safe_load((ROOT / "training/configs/unet.yaml").read_text())
+    config.update(data=str(photos), crop=32, batch=4, steps=steps, warmup_steps=2, mixed_precision=False,
+                  deterministic=True, checkpoint_minutes=0, export_minutes=1000, validation_percent=20,
+                  render_size=64)
+    path = tmp_path / f"tiny{steps}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def train(config: Path, run: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "training.train", "--config", str(config), "--run", str(run),
+                             *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_data_pipeline_skips_bad_and_gray_photos(photos):
+    from training import data
+
+    train, validation = data.split_photos(str(photos), validation_percent=20)
+    assert set(train) == {"people", "things"} and validation
+    again, _ = data.split_photos(str(photos), validation_percent=20)
+    assert again == train  # the split is fixed
+    batches = data.training_dataset(train, size=32, batch=4, seed=1).take(12)
+    for rgb in batches.as_numpy_iterator():
+        assert rgb.shape == (4, 32, 32, 3) and rgb.dtype == np.uint8
+        chroma = rgb.max(axis=-1).astype(int) - rgb.min(axis=-1)
+        assert chroma.mean(axis=(1, 2)).min() >= data.GRAY_CHROMA
+    inputs, target = data.to_model_batch(rgb, 4)
+    assert inputs.shape == (4, 32, 32, 4) and not inputs[..., 1:].any()
+    assert 0 <= inputs[..., 0].min() and inputs[..., 0].max() <= 100 and np.abs(target).max() <= 1
+
+
+def test_train_kill_resume_export(photos, tmp_path):
+    config = write_config(tmp_path, photos, steps=8)
+    straight = train(config, tmp_path / "straight")
+    assert straight.wait(timeout=900) == 0, straight.stdout.read()
+
+    interrupted = train(config, tmp_path / "run")
+    checkpoints = tmp_path / "run" / "checkpoints"
+    deadline = time.monotonic() + 600
+    while not list(checkpoints.glob("ckpt-*.index")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    interrupted.send_signal(signal.SIGTERM)
+    log = interrupted.communicate(timeout=600)[0]
+    assert interrupted.returncode == 0 and "stopped on request" in log, log
+    stopped_at = max(int(p.name.split("-")[1].split(".")[0]) for p in checkpoints.glob("ckpt-*.index"))
+    assert stopped_at < 8
+
+    resumed = train(config, tmp_path / "run", "--resume")
+    log = resumed.communicate(timeout=900)[0]
+    assert resumed.returncode == 0 and f"resumed from" in log, log
+
+    # the interrupted-and-resumed run ends exactly where the uninterrupted one did
+    a, b = load_keras(tmp_path / "straight" / "export"), load_keras(tmp_path / "run" / "export")
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(x, y, atol=1e-6)
+
+    colorizer = Colorizer.load(tmp_path / "run" / "export")
+    result = colorizer.colorize(samples.camera())
+    assert result.shape == samples.camera().shape + (3,)
