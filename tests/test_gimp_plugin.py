@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BATCH = Path(__file__).resolve().parent / "gimp" / "batch_cases.py"
 SELECTION = (120, 60, 200, 150)  # x, y, width, height, inside the 451 x 300 photo
 MIN_CHROMA = 3.0  # mean a*b* distance from gray of a coloured result; a gray photo has 0
-MAX_MEAN_DELTA_L = 1.0  # 8-bit rounding and gamut clipping only
+MAX_DELTA_L = 1.0  # any pixel's L* change: 8-bit rounding only
 
 CASES = {
     "rgb": {"input": "rgb"},
@@ -36,11 +36,13 @@ CASES = {
     "graya": {"input": "graya"},
     "indexed": {"input": "indexed"},
     "rgba-new": {"input": "rgba", "settings": {"new-layer": True}},
-    "gray-new": {"input": "gray", "settings": {"new-layer": True, "saturation": 1.5, "render-size": 192}},
+    "gray-new": {"input": "gray", "settings": {"new-layer": True, "saturation": 1.5}},
     "rgb-selection": {"input": "rgb", "selection": SELECTION},
     "graya-selection-new": {"input": "graya", "selection": SELECTION, "settings": {"new-layer": True}},
     "gray-no-python": {"input": "gray", "broken_interpreter": True},
+    "gray-render-64": {"input": "gray", "settings": {"render-size": 64}},
     "gray-bad-model": {"input": "gray", "settings": {"model": "/nonexistent-model"}},
+    "gray-render-8": {"input": "gray", "settings": {"render-size": 8}},
 }
 
 
@@ -100,13 +102,14 @@ def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return array[..., :3], array[..., 3]
 
 
-def assert_colorized(result: np.ndarray, source: np.ndarray, where: np.ndarray) -> None:
-    """Coloured where asked, with the source's lightness."""
+def assert_colorized(result: np.ndarray, source: np.ndarray, where: np.ndarray) -> float:
+    """Coloured where asked, with the source's lightness; returns the mean chroma."""
     lab_out, lab_in = rgb_to_lab(result)[where], rgb_to_lab(source)[where]
-    chroma = np.hypot(lab_out[:, 1], lab_out[:, 2]).mean()
+    chroma = float(np.hypot(lab_out[:, 1], lab_out[:, 2]).mean())
     assert chroma > MIN_CHROMA, f"mean chroma {chroma:.2f}: not coloured"
-    delta_l = np.abs(lab_out[:, 0] - lab_in[:, 0]).mean()
-    assert delta_l < MAX_MEAN_DELTA_L, f"lightness moved by {delta_l:.2f} L* on average"
+    delta_l = np.abs(lab_out[:, 0] - lab_in[:, 0]).max()
+    assert delta_l < MAX_DELTA_L, f"lightness moved by up to {delta_l:.2f} L*"
+    return chroma
 
 
 def selection_mask(shape: tuple[int, ...]) -> np.ndarray:
@@ -150,6 +153,20 @@ def test_new_layer_above_leaves_the_original(gimp_run, name):
     assert_colorized(layer, source, source_alpha > 0)
 
 
+def test_settings_reach_the_model(gimp_run):
+    """gray-new asked for saturation 1.5, gray-render-64 for a smaller render than gray's."""
+    results, out, inputs = gimp_run
+    check_success(results, "gray-render-64", layers=1)
+    source, _ = load(inputs["gray"])
+    everywhere = np.ones(source.shape[:2], dtype=bool)
+    default = assert_colorized(load(out / "gray.png")[0], source, everywhere)
+    ratio = assert_colorized(load(out / "gray-new-new.png")[0], source, everywhere) / default
+    assert 1.35 < ratio < 1.65, f"saturation 1.5 scaled chroma by {ratio:.2f}"
+    small = load(out / "gray-render-64.png")[0]
+    assert_colorized(small, source, everywhere)
+    assert not np.array_equal(small, load(out / "gray.png")[0]), "render size 64 changed nothing"
+
+
 def test_selection_limits_the_change(gimp_run):
     results, out, inputs = gimp_run
     check_success(results, "rgb-selection", layers=1)
@@ -172,7 +189,8 @@ def test_selection_with_new_layer_leaves_the_rest_transparent(gimp_run):
 
 
 @pytest.mark.parametrize(("name", "expected"), [("gray-no-python", "/nonexistent/bin/python"),
-                                                 ("gray-bad-model", "/nonexistent-model")])
+                                                 ("gray-bad-model", "/nonexistent-model"),
+                                                 ("gray-render-8", "render size 8")])
 def test_failure_is_reported_and_changes_nothing(gimp_run, name, expected):
     results, out, inputs = gimp_run
     facts = results[name]

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         colorizer = Colorizer.load(args.model)
         result = colorizer.colorize(rgba.reshape(args.height, args.width, 4),
                                     render_size=args.render_size or None, saturation=args.saturation)
-    except ColorizeError as error:
+    except (ColorizeError, ValueError) as error:  # bad image, model or setting: the user's to fix
         print(error, file=sys.stderr)
         return 1
     partial = args.output + ".partial"
