@@ -32,7 +32,7 @@ from colorize_model.models import ModelConfig
 
 BIN = Path(sys.executable).parent
 TESTS = Path(__file__).parent
-OLAH, STANDIN = "http://127.0.0.1:8090", "http://127.0.0.1:8091"
+OLAH, STANDIN, OLAH_PUBLISHED = "http://127.0.0.1:8090", "http://127.0.0.1:8091", "http://127.0.0.1:8092"
 DEAD = "http://127.0.0.1:9"  # nothing listens there: "no network"
 TOKEN = "hf_standin_token"
 LFS_SUFFIXES = (".tflite", ".h5")
@@ -112,18 +112,15 @@ def stop(server: subprocess.Popen) -> None:
 # --- models and repos ---------------------------------------------------------
 
 def tiny_model(folder: Path, seed: int) -> Path:
-    """A real (tiny) model folder: Keras weights and the LiteRT model made from them."""
+    """A real (tiny) model folder, exported the way ``colorize_model.export`` does."""
     import keras
-    import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
     net = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Rescaling(0.02, offset=-1.0),
                             keras.layers.Conv2D(2, 3, padding="same", activation="tanh")])
-    call = tf.function(lambda x: net(x), input_signature=[tf.TensorSpec([1, None, None, 1], tf.float32)])
-    runtime = tf.lite.TFLiteConverter.from_concrete_functions([call.get_concrete_function()], net).convert()
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(ModelConfig("tiny", render_size=32, description=f"seed {seed}").to_json())
-    (folder / "model.tflite").write_bytes(runtime)
+    net.export(str(folder / "model.tflite"), format="litert", verbose=False)
     net.save_weights(folder / "model.weights.h5")
     return folder
 
@@ -173,14 +170,14 @@ def folder_files(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in folder.iterdir()}
 
 
-def start_olah(sandbox: Sandbox, mirrors: Path) -> subprocess.Popen:
+def start_olah(sandbox: Sandbox, mirrors: Path, url: str) -> subprocess.Popen:
     work = mirrors.parent / "olah"
     work.mkdir()
     (work / "olah.toml").write_text(
-        f'[basic]\nhost = "127.0.0.1"\nport = 8090\nrepos-path = "{work / "repos"}"\n'
+        f'[basic]\nhost = "127.0.0.1"\nport = {url.rsplit(":", 1)[1]}\nrepos-path = "{work / "repos"}"\n'
         f'mirrors-path = ["{mirrors}"]\nmetadata-cache-ttl = 0\n[accessibility]\noffline = true\n'
     )
-    return sandbox.start([BIN / "olah-cli", "-c", work / "olah.toml"], "Application startup complete", work)
+    return sandbox.start([BIN / "olah-cli", "-c", work / "olah.toml"], "Uvicorn running on", work)
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +190,7 @@ def hub(sandbox, models, tmp_path_factory):
     mirror_commit(mirrors / "models" / "alice" / "no-runtime", {"config.json": folder_files(models["v1"])["config.json"]})
     pickled = {**folder_files(models["v1"]), "model.tflite": b"\x80\x04\x95 a pickle, not a flatbuffer"}
     mirror_commit(mirrors / "models" / "alice" / "pickled", pickled)
-    server = start_olah(sandbox, mirrors)
+    server = start_olah(sandbox, mirrors, OLAH)
     yield commits
     stop(server)
 
@@ -332,7 +329,7 @@ def publish(sandbox: Sandbox, run: Path, *args: str, token: str = TOKEN) -> subp
 def published(sandbox, tmp_path):
     """The stand-in upload API, and olah serving what it stores."""
     mirrors = tmp_path / "mirrors"
-    standin, olah = start_standin(sandbox, mirrors), start_olah(sandbox, mirrors)
+    standin, olah = start_standin(sandbox, mirrors), start_olah(sandbox, mirrors, OLAH_PUBLISHED)
     yield mirrors
     stop(standin)
     stop(olah)
@@ -362,7 +359,7 @@ def test_publish_then_pull_gives_the_same_predictions(sandbox, published, models
     assert scores == {("kodak24", "psnr"): 24.5, ("kodak24", "ssim"): 0.91,
                       ("mcmaster", "psnr"): 22.25, ("mcmaster", "delta_e2000"): 9.5}
 
-    pulled = predict(sandbox, f"hf://alice/colorizer@{model_oid}", photo, HF_ENDPOINT=OLAH,
+    pulled = predict(sandbox, f"hf://alice/colorizer@{model_oid}", photo, HF_ENDPOINT=OLAH_PUBLISHED,
                      HF_HUB_CACHE=str(tmp_path / "cache"))
     assert np.array_equal(pulled, predict(sandbox, str(models["v1"]), photo))
 
