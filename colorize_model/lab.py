@@ -80,9 +80,8 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
 def lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
     """Convert float Lab to uint8 sRGB, rounding to the nearest level."""
     rgb = lab_to_rgb(lab)
-    rgb *= 255.0
-    rgb += 0.5
-    return rgb.astype(np.uint8)
+    flat = rgb.reshape(-1, rgb.shape[-2] * 3)
+    return cv2.convertScaleAbs(flat, alpha=255.0).reshape(rgb.shape)  # rounds, threaded
 
 
 def gray_to_l(gray: np.ndarray) -> np.ndarray:
@@ -112,12 +111,9 @@ def rgb_to_l(rgb: np.ndarray) -> np.ndarray:
     return (_lab_f(y) * np.float32(116) - np.float32(16)).reshape(rgb.shape[:-1])
 
 
-def merge_l_ab(l_star: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """Stack L* (H, W) and ab (H, W, 2) into one float32 Lab image."""
-    lab = np.empty(l_star.shape + (3,), dtype=np.float32)
-    lab[..., 0] = l_star
-    lab[..., 1:] = ab
-    return lab
+def merge_l_ab(l_star: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Stack L*, a* and b* planes (H, W) into one float32 Lab image (H, W, 3)."""
+    return cv2.merge([np.asarray(plane, dtype=np.float32) for plane in (l_star, a, b)])
 
 
 _LINEAR8 = _linearize(np.arange(256, dtype=np.float32) / 255)

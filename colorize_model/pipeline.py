@@ -89,21 +89,23 @@ class Colorizer:
         """A Colorizer for a model on the Hugging Face Hub, fetched once into its cache."""
         return cls(f"hf://{repo_id}" + (f"@{revision}" if revision else ""))
 
-    def predict_ab(self, l_star: np.ndarray, render_size: int | None = None) -> np.ndarray:
-        """Chroma (H, W, 2) in Lab units for a lightness image L* (H, W)."""
+    def predict_ab(self, l_star: np.ndarray, render_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Chroma planes a*, b* (H, W each) in Lab units for a lightness image L* (H, W)."""
         size = render_size or self.render_size
         small = cv2.resize(l_star, (size, size), interpolation=cv2.INTER_AREA)
-        ab = self._network(small)
-        ab *= np.float32(lab.AB_SCALE)
+        ab = self._network(small) * np.float32(lab.AB_SCALE)
         height, width = l_star.shape
-        return cv2.resize(ab, (width, height), interpolation=cv2.INTER_LINEAR)
+        return tuple(cv2.resize(np.ascontiguousarray(ab[..., i]), (width, height), interpolation=cv2.INTER_LINEAR)
+                     for i in (0, 1))
 
     def colorize_l(self, l_star: np.ndarray, *, render_size: int | None = None,
                    saturation: float = 1.0) -> np.ndarray:
         """uint8 RGB (H, W, 3) whose L* is ``l_star``, coloured by the model."""
-        ab = self.predict_ab(l_star, render_size)
-        ab *= _chroma_room(l_star, saturation)[..., None]
-        return lab.lab_to_rgb8(lab.merge_l_ab(l_star, ab))
+        a, b = self.predict_ab(l_star, render_size)
+        room = _chroma_room(l_star, saturation)
+        a *= room
+        b *= room
+        return lab.lab_to_rgb8(lab.merge_l_ab(l_star, a, b))
 
     def colorize(self, image: ImageSource, *, render_size: int | None = None,
                  saturation: float = 1.0) -> np.ndarray:
