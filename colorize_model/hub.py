@@ -89,7 +89,7 @@ def _revisions(repo_id: str) -> list[str] | None:
 def _check_file(file: Path, where: str) -> None:
     """Refuse a cached file whose bytes differ from the Hub's etag or its format."""
     blob = Path(os.path.realpath(file))
-    if False:  # a cache without symlinks records no etag to check
+    if blob.parent.name == "blobs":  # a cache without symlinks records no etag to check
         etag = blob.name
         if _etag_of(blob, sha256=len(etag) == 64) != etag:
             raise ModelError(f"{where}: {file.name} does not match the Hub's checksum {etag} (corrupt cache?)")
