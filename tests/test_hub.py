@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -69,9 +70,9 @@ class Sandbox:
     def command(self, args: list[str]) -> list[str]:
         return [shutil.which("nsenter"), f"--net=/proc/{self.holder.pid}/ns/net", "--", *map(str, args)]
 
-    def run(self, args: list, **env: str) -> subprocess.CompletedProcess:
+    def run(self, args: list, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
         return subprocess.run(self.command(args), env={**self.env, **env}, capture_output=True, text=True,
-                              cwd=self.home)
+                              cwd=cwd or self.home)
 
     def start(self, args: list, ready: str, cwd: Path) -> subprocess.Popen:
         """Start a server and wait until it prints ``ready`` (or dies)."""
@@ -197,9 +198,10 @@ def hub(sandbox, models, tmp_path_factory):
 
 # --- pulling ------------------------------------------------------------------
 
-def predict(sandbox: Sandbox, ref: str, photo: Path, revision: str = "", **env: str) -> np.ndarray:
+def predict(sandbox: Sandbox, ref: str, photo: Path, revision: str = "", cwd: Path | None = None,
+            **env: str) -> np.ndarray:
     out = sandbox.home / "prediction.npy"
-    done = sandbox.run([sys.executable, "-c", PREDICT, ref, revision, photo, out], **env)
+    done = sandbox.run([sys.executable, "-c", PREDICT, ref, revision, photo, out], cwd, **env)
     assert done.returncode == 0, done.stderr
     return np.load(out)
 
@@ -361,16 +363,26 @@ def test_publish_then_pull_gives_the_same_predictions(sandbox, published, models
 
     pulled = predict(sandbox, f"hf://alice/colorizer@{model_oid}", photo, HF_ENDPOINT=OLAH_PUBLISHED,
                      HF_HUB_CACHE=str(tmp_path / "cache"))
-    assert np.array_equal(pulled, predict(sandbox, str(models["v1"]), photo))
+    local = predict(sandbox, str(models["v1"]), photo)
+    assert np.array_equal(pulled, local)
 
     space = published / "spaces" / "alice" / "demo"
     files = set(git(space, "ls-files").split())
     assert {"app.py", "README.md", "requirements.txt", "colorize_model/__init__.py", "colorize_model/hub.py"} <= files
     assert not any("__pycache__" in name for name in files)
-    assert front_matter((space / "README.md").read_text())["sdk"] == "gradio"
+    space_card = front_matter((space / "README.md").read_text())
+    assert (space_card["sdk"], space_card["sdk_version"]) == ("gradio", metadata.version("gradio"))
+    assert not any(name.endswith(".weights.h5") for name in files)  # the demo only runs the LiteRT model
     assert "ai-edge-litert" in (space / "requirements.txt").read_text()
     variables = json.loads((space.parent / "demo.variables.json").read_text())
     assert variables["COLORIZE_MODELS"]["value"] == f"hf://alice/colorizer@{model_oid}"
+
+    # The deployed bundle runs on its own package and pulls the model its variable names.
+    bundle = sandbox.run([sys.executable, "-c", "import colorize_model; print(colorize_model.__file__)"], space)
+    assert bundle.stdout.strip() == str(space / "colorize_model" / "__init__.py"), bundle.stderr
+    in_space = predict(sandbox, variables["COLORIZE_MODELS"]["value"], photo, cwd=space,
+                       HF_ENDPOINT=OLAH_PUBLISHED, HF_HUB_CACHE=str(tmp_path / "space-cache"))
+    assert np.array_equal(in_space, local)
 
 
 def test_republish_replaces_the_model_in_one_commit(sandbox, published, models, tmp_path):

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import tomllib
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ METRIC_NAMES = {
     "colorfulness_ratio": "Colourfulness ratio", "seed_accuracy": "Accuracy vs seed model",
 }
 KEEP = (".gitattributes",)  # the Hub's own file in every repo: never deleted
-SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+SKIP = ("__pycache__", "*.pyc", "*.egg-info")
 
 
 class PublishError(ColorizeError):
@@ -116,18 +117,27 @@ def build_space_folder(space: Path, into: Path) -> SpaceCard:
     """The demo app, the package it runs and its requirements, as a Gradio Space."""
     if not (space / "app.py").is_file():
         raise PublishError(f"{space}: no app.py to deploy")
-    shutil.copytree(space, into, ignore=SKIP, dirs_exist_ok=True)
-    shutil.copytree(ROOT / "colorize_model", into / "colorize_model", ignore=SKIP)
+    shutil.copytree(space, into, ignore=shutil.ignore_patterns(*SKIP), dirs_exist_ok=True)
+    # Inference needs no Keras weights: the Space gets the package without them.
+    shutil.copytree(ROOT / "colorize_model", into / "colorize_model", ignore=shutil.ignore_patterns(*SKIP, "*.weights.h5"))
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extra = (space / "requirements.txt").read_text().split() if (space / "requirements.txt").is_file() else []
     (into / "requirements.txt").write_text("\n".join(dict.fromkeys([*project["dependencies"], *extra])) + "\n")
     readme = space / "README.md"
     card = with_metadata(SpaceCard, readme.read_text(encoding="utf-8") if readme.is_file() else "# Colorize\n")
     card.data.sdk, card.data.app_file = "gradio", card.data.app_file or "app.py"
+    card.data.sdk_version = card.data.sdk_version or gradio_version()  # the Gradio the demo was tested with
     card.data.title = card.data.title or "Colorize"
     card.data.license = card.data.license or project["license"]["text"].lower()
     (into / "README.md").write_text(str(card), encoding="utf-8")
     return card
+
+
+def gradio_version() -> str:
+    try:
+        return metadata.version("gradio")
+    except metadata.PackageNotFoundError:
+        raise PublishError("gradio is not installed here: cannot tell the Space which Gradio the demo needs") from None
 
 
 def commit_folder(api: HfApi, repo_id: str, folder: Path, message: str, kind: str | None = None) -> Any:
