@@ -188,7 +188,8 @@ def hub(sandbox, models, tmp_path_factory):
     tiny = mirrors / "models" / "alice" / "tiny"
     commits = {"v1": mirror_commit(tiny, {"README.md": b"# tiny\n", **folder_files(models["v1"])}, "v1")}
     commits["v2"] = mirror_commit(tiny, {**folder_files(models["v2"]), "pytorch_model.bin": b"\x80\x04pickle"}, "v2")
-    mirror_commit(mirrors / "models" / "alice" / "no-runtime", {"config.json": folder_files(models["v1"])["config.json"]})
+    config = (models["v1"] / "config.json").read_bytes()
+    mirror_commit(mirrors / "models" / "alice" / "no-runtime", {"config.json": config})
     pickled = {**folder_files(models["v1"]), "model.tflite": b"\x80\x04\x95 a pickle, not a flatbuffer"}
     mirror_commit(mirrors / "models" / "alice" / "pickled", pickled)
     server = start_olah(sandbox, mirrors, OLAH)

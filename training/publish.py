@@ -37,6 +37,7 @@ from huggingface_hub import (
 from huggingface_hub.errors import HfHubHTTPError
 
 from colorize_model.errors import ColorizeError
+from colorize_model.hub import HUB_PREFIX, parse_ref
 
 ROOT = Path(__file__).resolve().parents[1]  # the project: space/, the package, pyproject.toml
 MODEL_FILES = ("config.json", "model.tflite", "model.weights.h5", "metrics.json")
@@ -63,14 +64,17 @@ def model_card(export: Path, repo_id: str, license: str | None, datasets: Sequen
     data.tags = sorted({*(data.tags or []), "colorization"})
     data.license = license or data.license
     data.datasets = list(datasets) or data.datasets
-    if not data.license:
-        raise PublishError(f"{export / CARD_FILE}: no licence; add 'license:' to its front matter or pass --license")
-    if not data.datasets:
-        raise PublishError(f"{export / CARD_FILE}: no training data; add 'datasets:' to its front matter or pass --dataset")
+    for field, option in (("license", "--license"), ("datasets", "--dataset")):
+        if not getattr(data, field):
+            raise PublishError(f"{export / CARD_FILE}: no {field}; add '{field}:' to its front matter or pass {option}")
     data.model_name = repo_id.split("/")[1]
-    data.eval_results = eval_results(json.loads((export / "metrics.json").read_text()))
+    report = export / "metrics.json"
+    try:
+        data.eval_results = eval_results(json.loads(report.read_text()))
+    except (ValueError, AttributeError) as error:  # not JSON, or not the report's shape
+        raise PublishError(f"{report}: not an evaluation report ({error})") from None
     if not data.eval_results:
-        raise PublishError(f"{export / 'metrics.json'}: no evaluation results for {EVAL_MODEL!r}")
+        raise PublishError(f"{report}: no evaluation results for {EVAL_MODEL!r}")
     return card
 
 
@@ -119,7 +123,8 @@ def build_space_folder(space: Path, into: Path) -> SpaceCard:
         raise PublishError(f"{space}: no app.py to deploy")
     shutil.copytree(space, into, ignore=shutil.ignore_patterns(*SKIP), dirs_exist_ok=True)
     # Inference needs no Keras weights: the Space gets the package without them.
-    shutil.copytree(ROOT / "colorize_model", into / "colorize_model", ignore=shutil.ignore_patterns(*SKIP, "*.weights.h5"))
+    package = shutil.ignore_patterns(*SKIP, "*.weights.h5")
+    shutil.copytree(ROOT / "colorize_model", into / "colorize_model", ignore=package)
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extra = (space / "requirements.txt").read_text().split() if (space / "requirements.txt").is_file() else []
     (into / "requirements.txt").write_text("\n".join(dict.fromkeys([*project["dependencies"], *extra])) + "\n")
@@ -173,12 +178,23 @@ def publish(run: Path, repo_id: str, *, private: bool = False, space_id: str | N
     return commits
 
 
+def repo_id(text: str) -> str:
+    """argparse type: an ``owner/name`` the Hub can have."""
+    try:
+        repo, revision = parse_ref(HUB_PREFIX + text)
+        if revision is None:
+            return repo
+    except ColorizeError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected owner/name, got {text!r}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.publish", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, type=Path, help="training run folder (with export/)")
-    parser.add_argument("--repo", required=True, help="model repo, owner/name")
+    parser.add_argument("--repo", required=True, type=repo_id, help="model repo, owner/name")
     parser.add_argument("--private", action="store_true", help="create the repos private")
-    parser.add_argument("--space", help="also deploy space/ with the package as this Gradio Space, owner/name")
+    parser.add_argument("--space", type=repo_id, help="also deploy space/ and the package as this Gradio Space")
     parser.add_argument("--license", help="licence id for the card (default: the card's own)")
     parser.add_argument("--dataset", action="append", default=[], help="training data for the card (repeatable)")
     args = parser.parse_args(argv)
