@@ -13,11 +13,13 @@ a test passes only if nothing needs the internet.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -54,12 +56,17 @@ PREDICT = (
 )
 
 
+def die_with_parent() -> None:
+    """Popen preexec: the servers and the namespace end with this test process, even if it is killed."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class Sandbox:
     """A network namespace with only loopback; commands run inside it."""
 
     def __init__(self, home: Path):
         self.holder = subprocess.Popen([shutil.which("unshare"), "--net", sys.executable, "-c", HOLD_NAMESPACE],
-                                       stdout=subprocess.PIPE, text=True)
+                                       stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
         if self.holder.stdout.readline().strip() != "up":
             raise RuntimeError("cannot make a network namespace (needs root: unshare --net)")
         self.home = home
@@ -76,7 +83,7 @@ class Sandbox:
 
     def start(self, args: list, ready: str, cwd: Path) -> subprocess.Popen:
         """Start a server and wait until it prints ``ready`` (or dies)."""
-        server = subprocess.Popen(self.command(args), env=self.env, cwd=cwd, text=True,
+        server = subprocess.Popen(self.command(args), env=self.env, cwd=cwd, text=True, preexec_fn=die_with_parent,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         log, up = [], threading.Event()
 
