@@ -1,0 +1,92 @@
+"""Choose the decoding settings of a hybrid model on held-out training photos.
+
+    python -m training.tune --run runs/unet [--photos 300] [--min-colourfulness 0.7]
+
+The classifier's annealed mean (temperature T) and the regression mix into
+one ab map by ``mix`` (see ``colorize_model/architectures/unet.py``). Neither
+is learnt: this runs the network once per validation photo, decodes its
+outputs under every (T, mix) on a grid, scores each against the photo, and
+picks the most accurate setting (highest PSNR) that is still vivid enough
+(colourfulness ratio at least --min-colourfulness). The development sets are
+not used, so their figures stay honest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+import yaml
+from PIL import Image
+from tqdm import tqdm
+
+from colorize_model import ab_grid, lab, metrics
+from colorize_model.export import load_keras
+
+from .data import split_photos
+
+TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7, 1.0)
+MIXES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def heads(folder: Path) -> keras.Model:
+    """The exported network, cut before its decoder: (logits, ab / 128)."""
+    model = load_keras(folder)
+    return keras.Model(model.input, [model.get_layer("logits").output, model.get_layer("ab").output])
+
+
+def decode(logits: np.ndarray, ab: np.ndarray, temperature: float, mix: float) -> np.ndarray:
+    """numpy twin of AnnealedMeanBlend, for sweeping its settings cheaply."""
+    z = logits / temperature
+    z -= z.max(axis=-1, keepdims=True)
+    weights = np.exp(z)
+    weights /= weights.sum(axis=-1, keepdims=True)
+    annealed = weights @ (ab_grid.BIN_CENTRES / lab.AB_SCALE)
+    return mix * annealed + (1 - mix) * ab
+
+
+def sweep(network: keras.Model, paths: list[str], render_size: int, channels: int) -> dict:
+    prior = ab_grid.prior()
+    scores = {setting: [] for setting in itertools.product(TEMPERATURES, MIXES)}
+    for path in tqdm(paths, desc="tuning", unit="photo"):
+        gt = np.asarray(Image.open(path).convert("RGB"))
+        gt_lab = lab.rgb_to_lab(gt)
+        l_star = gt_lab[..., 0]
+        inputs = np.zeros((1, render_size, render_size, channels), np.float32)
+        inputs[0, ..., 0] = cv2.resize(l_star, (render_size,) * 2, interpolation=cv2.INTER_AREA)
+        logits, ab = (np.asarray(x)[0] for x in network(inputs))
+        for (temperature, mix), rows in scores.items():
+            small = decode(logits, ab, temperature, mix).astype(np.float32) * lab.AB_SCALE
+            full = cv2.resize(small, gt.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+            pred = lab.lab_to_rgb8(lab.merge_l_ab(l_star, full[..., 0], full[..., 1]))
+            pred_lab = lab.rgb_to_lab(pred)
+            weights = metrics.rebalancing_weights(gt_lab[..., 1:], prior)
+            rows.append((metrics.psnr(gt, pred), metrics.colourfulness_ratio(gt, pred),
+                         metrics.auc(gt_lab[..., 1:], pred_lab[..., 1:], weights)))
+    return {setting: np.nanmean(np.array(rows), axis=0) for setting, rows in scores.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, type=Path, help="run folder with export/ and config.yaml")
+    parser.add_argument("--photos", type=int, default=300, help="validation photos to score")
+    parser.add_argument("--min-colourfulness", type=float, default=0.7)
+    args = parser.parse_args()
+    config = yaml.safe_load((args.run / "config.yaml").read_text())
+    _, validation = split_photos(config["data"], config.get("validation_percent", 2))
+    results = sweep(heads(args.run / "export"), validation[:args.photos], config["render_size"],
+                    config.get("input_channels", 1))
+    print(f"{'T':>5} {'mix':>5} {'PSNR':>7} {'CF ratio':>9} {'AuC rebal.':>11}")
+    for (temperature, mix), (psnr, cf, auc) in sorted(results.items()):
+        print(f"{temperature:5.2f} {mix:5.2f} {psnr:7.2f} {cf:9.3f} {auc:11.4f}")
+    vivid = {s: r for s, r in results.items() if r[1] >= args.min_colourfulness}
+    best = max(vivid or results, key=lambda s: results[s][0])
+    print(f"chosen: temperature {best[0]}, mix {best[1]}")
+
+
+if __name__ == "__main__":
+    main()
