@@ -3,11 +3,17 @@
 Usage (from the repository root, after scripts/provision-gimp.sh):
     .venv/bin/python benchmarks/bench_gimp.py [--repeat 3] [--width 4000 --height 3000]
 
-Reports the plug-in call (call to pixels written, measured inside GIMP) and its
-parts: GIMP pixel I/O (read + shadow write + merge of the same layer), worker
-start (a Python running colorize_worker.py on an 8 x 8 image: interpreter,
-imports, model load) and the model alone (Colorizer.colorize in this process).
-What is left is the file hand-over and the gray-to-RGB conversion.
+Reports the plug-in call on a gray photo (call to pixels written, measured inside
+GIMP) and its parts, each the median of --repeat runs:
+- GIMP's side, timed on a copy of the image: reading the layer, converting the
+  gray image to RGB, writing through the shadow buffer;
+- the worker outside GIMP: start (an 8 x 8 image: interpreter, imports, model
+  load) and a whole run on the photo's pixels (start, file hand-over, model),
+  wall and CPU seconds (CPU is what a busy machine does not inflate);
+- the model alone (Colorizer.colorize in this process).
+In the plug-in the worker starts while GIMP reads the layer, so the parts may
+add up to more than the call. The load average is printed: on a shared machine
+wall times grow with it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,37 +43,57 @@ BATCH = ROOT / "tests" / "gimp" / "batch_cases.py"
 WORKER = ROOT / "gimp_plugin" / "colorize-layer" / "colorize_worker.py"
 
 
-def timed(call) -> float:
-    """Seconds one call takes."""
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
-
-
 def gimp_timings(work: Path, photo: Path, repeat: int) -> list[dict]:
     """Install the plug-in in a fresh profile, colorize photo `repeat` times in one GIMP."""
     profile = work / "profile"
     env = {**os.environ, "GIMP3_DIRECTORY": str(profile)}
     subprocess.run([sys.executable, "-m", "gimp_plugin", "install"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    cases = [{"name": f"run{i}", "input": str(photo), "settings": {}, "export": False, "time_pixel_io": True}
+    cases = [{"name": f"run{i}", "input": str(photo), "settings": {}, "export": False, "time_gimp_side": True}
              for i in range(repeat)]
     cases_file = work / "cases.json"
     cases_file.write_text(json.dumps({"cases": cases, "out_dir": str(work)}))
     code = f"CASES_FILE = {str(cases_file)!r}\n" + BATCH.read_text()
     run = find_gimp3().run_batch(code, profile, binds=[work])
     results = json.loads((work / "results.json").read_text()) if (work / "results.json").exists() else {}
-    if run.returncode != 0 or any(r.get("status") != "SUCCESS" for r in results.values()) or not results:
+    if run.returncode != 0 or not results or any(r.get("status") != "SUCCESS" for r in results.values()):
         sys.exit(f"GIMP run failed ({run.returncode}): {results or run.stderr[-2000:]}")
     return list(results.values())
 
 
-def worker_start(work: Path, repeat: int) -> list[float]:
-    """Seconds for the worker to colorize a tiny image: start-up, imports, model load."""
-    tiny = work / "tiny.rgba"
-    tiny.write_bytes(bytes([128, 128, 128, 255] * 64))
-    args = [sys.executable, str(WORKER), str(tiny), str(work / "tiny-out.rgba"), "--width", "8", "--height", "8"]
-    return [timed(lambda: subprocess.run(args, check=True)) for _ in range(repeat)]
+def run_worker(args: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, all threads) of one worker run."""
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    subprocess.run(args, input=b"go\n", check=True, stderr=subprocess.DEVNULL)
+    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def worker_timings(work: Path, rgba: np.ndarray, repeat: int) -> dict[str, float]:
+    """The worker as the plug-in runs it, on an 8 x 8 image (start-up) and on the photo."""
+    figures = {}
+    for name, pixels in (("worker_start", np.full((8, 8, 4), 128, np.uint8)), ("worker_whole", rgba)):
+        source = work / f"{name}.rgba"
+        pixels.tofile(source)
+        args = [sys.executable, str(WORKER), str(source), str(work / "out.rgba"),
+                "--width", str(pixels.shape[1]), "--height", str(pixels.shape[0])]
+        walls, cpus = zip(*(run_worker(args) for _ in range(repeat)))
+        figures[f"{name}_s"], figures[f"{name}_cpu_s"] = statistics.median(walls), statistics.median(cpus)
+    return figures
+
+
+def model_timings(rgba: np.ndarray, repeat: int) -> dict[str, float]:
+    """Wall and CPU seconds of Colorizer.colorize on the photo, the model already loaded."""
+    colorizer = Colorizer.load()
+    colorizer.colorize(rgba[:64, :64])  # allocate at the render size outside the timing
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        colorizer.colorize(rgba)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return {"model_s": statistics.median(walls), "model_cpu_s": statistics.median(cpus),
+            "model_render_size": colorizer.render_size}
 
 
 def main() -> None:
@@ -78,29 +105,21 @@ def main() -> None:
     if find_gimp3() is None:
         sys.exit("no GIMP 3: run scripts/provision-gimp.sh (as root)")
     gray = Image.fromarray(skimage.data.chelsea()).convert("L").resize((args.width, args.height), Image.BICUBIC)
+    rgba = np.asarray(gray.convert("RGBA"))
+    figures = {"megapixels": args.width * args.height / 1e6, "load_average_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="bench-gimp-") as tmp:
         work = Path(tmp)
         photo = work / "photo.png"
         gray.save(photo, compress_level=1)
         runs = gimp_timings(work, photo, args.repeat)
-        starts = worker_start(work, args.repeat)
-    colorizer = Colorizer.load()
-    rgba = np.dstack([np.asarray(gray.convert("RGB")), np.full((args.height, args.width), 255, np.uint8)])
-    model = [timed(lambda: colorizer.colorize(rgba)) for _ in range(args.repeat)]
-    median = statistics.median
-    figures = {
-        "megapixels": args.width * args.height / 1e6,
-        "plugin_call_s": median(r["seconds"] for r in runs),
-        "gimp_read_s": median(r["read_seconds"] for r in runs),
-        "gimp_write_s": median(r["write_seconds"] for r in runs),
-        "worker_start_s": median(starts),
-        "model_s": median(model),
-        "model_render_size": colorizer.render_size,
-    }
-    figures["other_s"] = figures["plugin_call_s"] - sum(
-        figures[k] for k in ("gimp_read_s", "gimp_write_s", "worker_start_s", "model_s"))
+        figures["plugin_call_s"] = statistics.median(r["seconds"] for r in runs)
+        for part in ("read", "convert", "write"):
+            figures[f"gimp_{part}_s"] = statistics.median(r[f"{part}_seconds"] for r in runs)
+        figures.update(worker_timings(work, rgba, args.repeat))
+    figures.update(model_timings(rgba, args.repeat))
+    figures["load_average_after"] = os.getloadavg()[0]
     for key, value in figures.items():
-        print(f"{key:>18}: {value:.2f}" if isinstance(value, float) else f"{key:>18}: {value}")
+        print(f"{key:>20}: {value:.2f}" if isinstance(value, float) else f"{key:>20}: {value}")
     print(json.dumps(figures))
 
 

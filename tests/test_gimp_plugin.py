@@ -220,7 +220,7 @@ def test_worker_rejects_a_wrong_size_and_writes_nothing(tmp_path):
     source.write_bytes(bytes(4 * 10))
     worker = ROOT / "gimp_plugin" / "colorize-layer" / "colorize_worker.py"
     run = subprocess.run([sys.executable, str(worker), str(source), str(target), "--width", "4", "--height", "4"],
-                         capture_output=True, text=True, check=False)
+                         input="go\n", capture_output=True, text=True, check=False)
     assert run.returncode == 1
     assert run.stderr.strip().count("\n") == 0 and "4x4" in run.stderr
     assert not target.exists()

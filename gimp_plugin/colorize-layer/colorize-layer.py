@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 import gi
@@ -54,38 +55,46 @@ def worker_env():
     return {k: v for k, v in os.environ.items() if not k.startswith(STRIPPED_ENV_PREFIXES)}
 
 
-def run_worker(rgba, width, height, model, render_size, saturation):
-    """Colorize RGBA bytes in the other Python; returns RGBA bytes of the same size."""
-    python = worker_python()
-    with tempfile.TemporaryDirectory(prefix="colorize-gimp-") as tmp:
-        src, dst = os.path.join(tmp, "in.rgba"), os.path.join(tmp, "out.rgba")
-        with open(src, "wb") as f:
+class Worker:
+    """The model in the other Python, started first so that it loads while GIMP reads the pixels."""
+
+    def __init__(self, folder, width, height, config):
+        self.src, self.dst = os.path.join(folder, "in.rgba"), os.path.join(folder, "out.rgba")
+        args = [worker_python(), str(WORKER), self.src, self.dst, "--width", str(width), "--height", str(height),
+                "--model", config.get_property("model"), "--render-size", str(config.get_property("render-size")),
+                "--saturation", repr(config.get_property("saturation"))]
+        self.proc = subprocess.Popen(args, env=worker_env(), stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+
+    def colorize(self, rgba):
+        """Hand over the pixels, wait (pulsing the progress bar) and return the coloured ones."""
+        with open(self.src, "wb") as f:
             f.write(rgba)
-        args = [python, str(WORKER), src, dst, "--width", str(width), "--height", str(height),
-                "--model", model, "--render-size", str(render_size), "--saturation", repr(saturation)]
-        proc = subprocess.Popen(args, env=worker_env(), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
-        stderr = wait_with_progress(proc)
-        if proc.returncode != 0:
+        stderr = self.wait(b"go\n")  # tells the worker the input file is complete
+        if self.proc.returncode != 0:
             lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-            raise PluginError("Auto Colorize failed: " + (lines[-1] if lines else f"exit status {proc.returncode}"))
-        with open(dst, "rb") as f:
+            raise PluginError("Auto Colorize failed: " + (lines[-1] if lines else f"exit status {self.proc.returncode}"))
+        with open(self.dst, "rb") as f:
             result = f.read()
-    if len(result) != len(rgba):
-        raise PluginError("Auto Colorize failed: the worker returned an image of the wrong size.")
-    return result
+        if len(result) != len(rgba):
+            raise PluginError("Auto Colorize failed: the worker returned an image of the wrong size.")
+        return result
 
+    def wait(self, line):
+        """Send line, pulse GIMP's progress bar until the worker exits; returns its stderr."""
+        while True:
+            try:  # communicate keeps what it has sent and read across timeouts
+                return self.proc.communicate(line, timeout=0.25)[1] or b""
+            except subprocess.TimeoutExpired:
+                line = None  # already being sent
+                Gimp.progress_pulse()
 
-def wait_with_progress(proc):
-    """Pulse GIMP's progress bar until the worker exits; returns its stderr."""
-    chunks = []
-    while True:
-        try:
-            chunks.append(proc.communicate(timeout=0.25)[1])
-            return b"".join(chunk for chunk in chunks if chunk)
-        except subprocess.TimeoutExpired:
-            Gimp.progress_pulse()
+    def stop(self):
+        """Make sure no worker outlives the call, whatever went wrong."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
 
 
 def target_layer(image, drawables):
@@ -124,12 +133,15 @@ def colorize(image, layer, config):
     if not layer.mask_intersect()[0]:
         raise PluginError("The selection does not touch this layer: nothing to colorize.")
     Gimp.progress_init("Auto Colorize")
-    rgba = layer.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, PIXEL_FORMAT,
-                                  Gegl.AbyssPolicy.CLAMP)
-    Gimp.progress_update(0.1)
-    render_size = config.get_property("render-size")
-    result = run_worker(rgba, width, height, config.get_property("model"), render_size,
-                        config.get_property("saturation"))
+    with tempfile.TemporaryDirectory(prefix="colorize-gimp-") as folder:
+        worker = Worker(folder, width, height, config)
+        try:
+            rgba = layer.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, PIXEL_FORMAT,
+                                          Gegl.AbyssPolicy.CLAMP)
+            Gimp.progress_update(0.1)
+            result = worker.colorize(rgba)
+        finally:
+            worker.stop()
     Gimp.progress_update(0.9)
     image.undo_group_start()
     try:
@@ -159,6 +171,10 @@ def run(procedure, run_mode, image, drawables, config, run_data):
         return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(str(error)))
     except OSError as error:
         message = f"Auto Colorize failed: {error.strerror or error}"
+        return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(message))
+    except Exception as error:  # a bug: still a message in GIMP, with the traceback on stderr
+        traceback.print_exc()
+        message = f"Auto Colorize failed: {type(error).__name__}: {error}"
         return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(message))
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
 

@@ -1,9 +1,11 @@
 """Colorize raw RGBA bytes for the GIMP plug-in, in the Python where colorize-model lives.
 
 Run by colorize-layer.py as: python colorize_worker.py IN OUT --width W --height H
-[--model M] [--render-size N] [--saturation S]. IN and OUT hold W*H*4 bytes
-(R'G'B'A u8, row-major). Not executable on purpose, so GIMP does not take it
-for a plug-in. Failures end with one readable line on stderr and exit status 1.
+[--model M] [--render-size N] [--saturation S]. It loads the model at once, then
+waits for a line on stdin saying IN is complete (so the model loads while GIMP
+reads the layer). IN and OUT hold W*H*4 bytes (R'G'B'A u8, row-major). Not
+executable on purpose, so GIMP does not take it for a plug-in. Failures end
+with one readable line on stderr and exit status 1.
 """
 
 import argparse
@@ -36,10 +38,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"colorize-model is not installed in {sys.executable}: {error}", file=sys.stderr)
         return 1
     try:
+        colorizer = Colorizer.load(args.model)
+        if not sys.stdin.readline():
+            print("the plug-in gave up before sending the pixels", file=sys.stderr)
+            return 1
         rgba = np.fromfile(args.input, dtype=np.uint8)
         if rgba.size != args.width * args.height * 4:
             raise ColorizeError(f"{args.input} does not hold {args.width}x{args.height} RGBA pixels")
-        colorizer = Colorizer.load(args.model)
         result = colorizer.colorize(rgba.reshape(args.height, args.width, 4),
                                     render_size=args.render_size or None, saturation=args.saturation)
     except (ColorizeError, ValueError) as error:  # bad image, model or setting: the user's to fix
