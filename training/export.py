@@ -1,0 +1,150 @@
+"""Export a trained run as a finished model folder, with its model card.
+
+    python -m training.export --run runs/unet --out colorize_model/default \\
+        --temperature 0.38 --mix 0.75 --report report.json --trained "2 h on 2 CPU cores"
+
+Writes the model folder (config.json, model.tflite, model.weights.h5), the
+evaluation report as metrics.json, and MODEL_CARD.md: architecture, size,
+cost, training data and time, the metrics table against the gray baseline and
+the seed, and what still looks wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+import yaml
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+from colorize_model.export import build_model, export_model, load_keras
+from colorize_model.models import CONFIG_FILE, ModelConfig
+
+ROWS = [("auc", "AuC", "{:.3f}"), ("auc_rebalanced", "AuC, rebalanced", "{:.3f}"), ("psnr", "PSNR (dB)", "{:.2f}"),
+        ("ssim", "SSIM", "{:.4f}"), ("ciede2000", "ΔE2000 (lower is better)", "{:.2f}"),
+        ("colourfulness_ratio", "colourfulness ratio", "{:.2f}"), ("seed_accuracy", "seed accuracy", "{:.3f}")]
+
+DATA = """\
+37,615 colour photos, short side at most 128 px (`shared/data/train`), sampled
+per source with weight n^0.5: Imagenette (ImageNet terms, non-commercial
+research), Intel Image Classification scenes (terms not stated), clothing-dataset
+(CC0), CelebA-derived face crops (non-commercial research), Microsoft Cats vs Dogs
+(research terms), Kaggle flowers (terms not stated), BSDS300 train and T91
+(research use). Few photos show people in scenes; pets and the ten Imagenette
+classes are over-represented. Because of these terms, the weights are for
+research and personal use."""
+
+
+def gflops(model: keras.Model, size: int, channels: int) -> float:
+    """Floating-point operations of one render (a multiply-add counts as 2)."""
+    function = tf.function(lambda x: model(x)).get_concrete_function(tf.TensorSpec([1, size, size, channels]))
+    graph = convert_variables_to_constants_v2(function).graph
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    return tf.compat.v1.profiler.profile(graph=graph, options=options).total_float_ops / 1e9
+
+
+def metrics_table(report: dict) -> str:
+    lines = []
+    scopes = [(name, report["sets"][name]) for name in report["sets"]] + [("pooled", report["pooled"])]
+    for scope, result in scopes:
+        models = list(result["mean"])
+        count = result["images"] if isinstance(result["images"], int) else len(result["images"])
+        lines += [f"**{scope}** ({count} images)", "",
+                  "| metric | " + " | ".join(models) + " |", "|---" * (len(models) + 1) + "|"]
+        for key, label, form in ROWS:
+            cells = [result["mean"][m].get(key) for m in models]
+            lines.append(f"| {label} | " + " | ".join("–" if v is None else form.format(v) for v in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def model_card(config: ModelConfig, model: keras.Model, report: dict | None, trained: str, notes: str) -> str:
+    cost = gflops(model, config.render_size, config.input_channels)
+    table = metrics_table(report) if report else "(no evaluation report given)"
+    return f"""---
+license: other
+license_name: research-and-personal-use
+license_link: LICENSE
+library_name: keras
+pipeline_tag: image-to-image
+tags: [colorization, litert]
+datasets: [imagenette, intel-image-classification, clothing-dataset, celeba, cats_vs_dogs, flowers, bsds300, t91]
+---
+# Colorizer: `{config.architecture}`
+
+{config.description}
+
+| | |
+|---|---|
+| architecture | `{config.architecture}` ({", ".join(f"{k}={v}" for k, v in config.architecture_args.items())}) |
+| parameters | {model.count_params():,} |
+| cost per render | {cost:.2f} GFLOP at {config.render_size}x{config.render_size} |
+| input | L* (0..100) at the render size, plus {config.input_channels - 1} hint channels (zeros: no hints) |
+| output | a*, b* / 128 at 1/4 of the render size, resized to the photo and joined to its own L* |
+| training | {trained} |
+
+## Training data
+{DATA}
+
+## Evaluation
+Development sets: Kodak24, CBSD68, McMaster (never trained on). Inputs are the
+photos' exact L*; "gray" is the baseline a = b = 0. Means over images.
+
+{table}
+"Seed accuracy" is what the original project's Keras `accuracy` measured: the
+share of pixels where the larger of a and b is the same in prediction and truth.
+It says little: a gray prediction is a tie, and whether a tie counts as "a" or "b"
+moves the gray baseline between about 0.25 and 0.77.
+
+## Limitations
+{notes}
+"""
+
+
+def renamed(report: dict, name: str | None) -> dict:
+    """The report with model ``name`` called "model", as the Hub card expects."""
+    if name:
+        for result in [*report["sets"].values(), report["pooled"]]:
+            result["mean"] = {("model" if k == name else k): v for k, v in result["mean"].items()}
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, type=Path, help="run folder (its export/ is read)")
+    parser.add_argument("--out", required=True, type=Path, help="model folder to write (replaced whole)")
+    parser.add_argument("--temperature", type=float, help="annealed-mean temperature (hybrid models)")
+    parser.add_argument("--mix", type=float, help="share of the classifier in the output (hybrid models)")
+    parser.add_argument("--render-size", type=int, help="default render size of the exported model")
+    parser.add_argument("--report", type=Path, help="evaluation report (colorize_model.evaluate --out)")
+    parser.add_argument("--report-name", help="this model's name in the report (shown as 'model')")
+    parser.add_argument("--trained", default="", help="how long, on what, how many steps")
+    parser.add_argument("--notes", type=Path, help="a Markdown file: what still looks wrong")
+    args = parser.parse_args()
+
+    source = args.run / "export"
+    config = ModelConfig.from_file(source / CONFIG_FILE)
+    decode = {k: v for k, v in (("temperature", args.temperature), ("mix", args.mix)) if v is not None}
+    config = dataclasses.replace(config, architecture_args={**config.architecture_args, **decode},
+                                 render_size=args.render_size or config.render_size)
+    trained = load_keras(source)
+    model = build_model(config)
+    model.set_weights(trained.get_weights())
+    folder = export_model(model, config, args.out)
+    report = renamed(json.loads(args.report.read_text()), args.report_name) if args.report else None
+    if report:
+        (folder / "metrics.json").write_text(json.dumps(report, indent=1))
+    notes = args.notes.read_text() if args.notes else "Not yet written."
+    run_config = yaml.safe_load((args.run / "config.yaml").read_text())
+    trained_text = args.trained or f"{run_config['steps']} steps of {run_config['batch']} crops of {run_config['crop']}²"
+    (folder / "MODEL_CARD.md").write_text(model_card(config, model, report, trained_text, notes))
+    print(f"exported {folder}")
+
+
+if __name__ == "__main__":
+    main()
