@@ -17,7 +17,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import ab_grid
+from .atomic import atomic_write
 from .errors import ColorizeError, InputImageError
 from .imageio import load_image
 from .lab import l_to_gray, rgb_to_l
@@ -150,16 +150,9 @@ def format_table(title: str, means: Mapping[str, Mapping[str, float | None]]) ->
 
 def write_report(report: Mapping[str, Any], path: str | os.PathLike) -> None:
     """Write the report as JSON, atomically; undefined values (NaN) become null."""
-    path = Path(path)
     text = json.dumps(_finite(report), indent=1, allow_nan=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path, "w") as handle:
+        handle.write(text + "\n")
 
 
 def _finite(value: Any) -> Any:

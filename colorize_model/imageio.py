@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .atomic import atomic_write
 from .errors import InputImageError
 
 # Larger than any camera or scanner gives (a 600 dpi A3 scan is ~70 MP), small
@@ -86,11 +86,5 @@ def save_image(image: Union[np.ndarray, Image.Image], path: Union[str, os.PathLi
     options = {"quality": quality} if image_format in ("JPEG", "WEBP") else {}
     if image_format == "PNG":
         options = {"compress_level": 1}  # large results; zlib's default level is 5x slower
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format=image_format, **options)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path) as handle:
+        image.save(handle, format=image_format, **options)
