@@ -77,7 +77,7 @@ def worker_timings(work: Path, rgba: np.ndarray, repeat: int) -> dict[str, float
         pixels.tofile(source)
         args = [sys.executable, str(WORKER), str(source), str(work / "out.rgba"),
                 "--width", str(pixels.shape[1]), "--height", str(pixels.shape[0])]
-        walls, cpus = zip(*(run_worker(args) for _ in range(repeat)))
+        walls, cpus = zip(*(run_worker(args) for _ in range(repeat)), strict=True)
         figures[f"{name}_s"], figures[f"{name}_cpu_s"] = statistics.median(walls), statistics.median(cpus)
     return figures
 

@@ -43,6 +43,7 @@ CASES = {
     "gray-render-64": {"input": "gray", "settings": {"render-size": 64}},
     "gray-bad-model": {"input": "gray", "settings": {"model": "/nonexistent-model"}},
     "gray-render-8": {"input": "gray", "settings": {"render-size": 8}},
+    "gray-locked": {"input": "gray", "lock_content": True},
 }
 
 
@@ -84,7 +85,8 @@ def gimp_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, dict
     installed = install_plugin(work / "profile")
     assert installed.returncode == 0, installed.stderr
     cases = [{"name": name, "input": str(inputs[case["input"]]), "settings": case.get("settings", {}),
-              "selection": case.get("selection"), "broken_interpreter": case.get("broken_interpreter", False)}
+              "selection": case.get("selection"), "lock_content": case.get("lock_content", False),
+              "broken_interpreter": case.get("broken_interpreter", False)}
              for name, case in CASES.items()]
     cases_file = work / "cases.json"
     cases_file.write_text(json.dumps({"cases": cases, "out_dir": str(work / "out")}))
@@ -120,20 +122,21 @@ def selection_mask(shape: tuple[int, ...]) -> np.ndarray:
     return mask
 
 
-def check_success(results: dict, name: str, layers: int) -> None:
-    """The call succeeded, left an RGB image, and added a layer only when asked."""
+def outcome(gimp_run, name: str, layers: int, view: str = "") -> tuple[np.ndarray, ...]:
+    """Check the call succeeded, left an RGB image with `layers` layers; returns the input's
+    RGB and alpha, then those of the export `name + view`."""
+    results, out, inputs = gimp_run
     facts = results[name]
     assert facts["status"] == "SUCCESS", facts["message"]
     assert facts["base_type_after"] == "RGB"
     assert facts["layers_after"] == layers
+    assert facts["new_layer_on_top"] == (layers == 2)
+    return (*load(inputs[CASES[name]["input"]]), *load(out / f"{name}{view}.png"))
 
 
 @pytest.mark.parametrize("name", ["rgb", "rgba", "gray", "graya", "indexed"])
 def test_colorizes_the_layer_in_place(gimp_run, name):
-    results, out, inputs = gimp_run
-    check_success(results, name, layers=1)
-    source, source_alpha = load(inputs[name])
-    result, alpha = load(out / f"{name}.png")
+    source, source_alpha, result, alpha = outcome(gimp_run, name, layers=1)
     assert result.shape == source.shape
     np.testing.assert_array_equal(alpha, source_alpha)
     assert_colorized(result, source, source_alpha > 0)
@@ -141,47 +144,35 @@ def test_colorizes_the_layer_in_place(gimp_run, name):
 
 @pytest.mark.parametrize("name", ["rgba-new", "gray-new"])
 def test_new_layer_above_leaves_the_original(gimp_run, name):
-    results, out, inputs = gimp_run
-    check_success(results, name, layers=2)
-    assert results[name]["new_layer_on_top"]
-    source, source_alpha = load(inputs[CASES[name]["input"]])
-    below, below_alpha = load(out / f"{name}-below.png")
+    source, source_alpha, below, below_alpha = outcome(gimp_run, name, layers=2, view="-below")
     np.testing.assert_array_equal(below_alpha, source_alpha)
     np.testing.assert_array_equal(below[source_alpha > 0], source[source_alpha > 0])
-    layer, alpha = load(out / f"{name}-new.png")
+    *_, layer, alpha = outcome(gimp_run, name, layers=2, view="-new")
     np.testing.assert_array_equal(alpha, source_alpha)
     assert_colorized(layer, source, source_alpha > 0)
 
 
 def test_settings_reach_the_model(gimp_run):
     """gray-new asked for saturation 1.5, gray-render-64 for a smaller render than gray's."""
-    results, out, inputs = gimp_run
-    check_success(results, "gray-render-64", layers=1)
-    source, _ = load(inputs["gray"])
+    source, _, default, _ = outcome(gimp_run, "gray", layers=1)
     everywhere = np.ones(source.shape[:2], dtype=bool)
-    default = assert_colorized(load(out / "gray.png")[0], source, everywhere)
-    ratio = assert_colorized(load(out / "gray-new-new.png")[0], source, everywhere) / default
+    stronger = outcome(gimp_run, "gray-new", layers=2, view="-new")[2]
+    ratio = assert_colorized(stronger, source, everywhere) / assert_colorized(default, source, everywhere)
     assert 1.35 < ratio < 1.65, f"saturation 1.5 scaled chroma by {ratio:.2f}"
-    small = load(out / "gray-render-64.png")[0]
+    small = outcome(gimp_run, "gray-render-64", layers=1)[2]
     assert_colorized(small, source, everywhere)
-    assert not np.array_equal(small, load(out / "gray.png")[0]), "render size 64 changed nothing"
+    assert not np.array_equal(small, default), "render size 64 changed nothing"
 
 
 def test_selection_limits_the_change(gimp_run):
-    results, out, inputs = gimp_run
-    check_success(results, "rgb-selection", layers=1)
-    source, _ = load(inputs["rgb"])
-    result, _ = load(out / "rgb-selection.png")
+    source, _, result, _ = outcome(gimp_run, "rgb-selection", layers=1)
     inside = selection_mask(source.shape)
     np.testing.assert_array_equal(result[~inside], source[~inside])
     assert_colorized(result, source, inside)
 
 
 def test_selection_with_new_layer_leaves_the_rest_transparent(gimp_run):
-    results, out, inputs = gimp_run
-    check_success(results, "graya-selection-new", layers=2)
-    source, source_alpha = load(inputs["graya"])
-    layer, alpha = load(out / "graya-selection-new-new.png")
+    source, source_alpha, layer, alpha = outcome(gimp_run, "graya-selection-new", layers=2, view="-new")
     inside = selection_mask(source.shape)
     assert not alpha[~inside].any()
     np.testing.assert_array_equal(alpha[inside], source_alpha[inside])
@@ -190,7 +181,8 @@ def test_selection_with_new_layer_leaves_the_rest_transparent(gimp_run):
 
 @pytest.mark.parametrize(("name", "expected"), [("gray-no-python", "/nonexistent/bin/python"),
                                                  ("gray-bad-model", "/nonexistent-model"),
-                                                 ("gray-render-8", "render size 8")])
+                                                 ("gray-render-8", "render size 8"),
+                                                 ("gray-locked", "locked")])
 def test_failure_is_reported_and_changes_nothing(gimp_run, name, expected):
     results, out, inputs = gimp_run
     facts = results[name]

@@ -74,7 +74,8 @@ class Worker:
         stderr = self.wait(b"go\n")  # tells the worker the input file is complete
         if self.proc.returncode != 0:
             lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-            raise PluginError("Auto Colorize failed: " + (lines[-1] if lines else f"exit status {self.proc.returncode}"))
+            reason = lines[-1] if lines else f"exit status {self.proc.returncode}"
+            raise PluginError(f"Auto Colorize failed: {reason}")
         with open(self.dst, "rb") as f:
             result = f.read()
         if len(result) != len(rgba):
@@ -97,13 +98,15 @@ class Worker:
             self.proc.communicate()
 
 
-def target_layer(image, drawables):
+def target_layer(image, drawables, config):
     """The one plain layer to colour: masks, channels and groups hold no colour pixels."""
     if len(drawables) != 1:
         raise PluginError("Select exactly one layer to colorize.")
     layer = drawables[0]
     if not isinstance(layer, Gimp.Layer) or isinstance(layer, Gimp.GroupLayer):
         raise PluginError("Auto Colorize works on a pixel layer, not a mask, channel or layer group.")
+    if layer.get_lock_content() and not config.get_property("new-layer"):
+        raise PluginError("The layer's pixels are locked: unlock them or put the result in a new layer.")
     return layer
 
 
@@ -166,17 +169,17 @@ def run(procedure, run_mode, image, drawables, config, run_data):
         if not accepted:
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     try:
-        colorize(image, target_layer(image, drawables), config)
+        colorize(image, target_layer(image, drawables, config), config)
     except PluginError as error:
-        return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(str(error)))
+        message = str(error)
     except OSError as error:
         message = f"Auto Colorize failed: {error.strerror or error}"
-        return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(message))
     except Exception as error:  # a bug: still a message in GIMP, with the traceback on stderr
         traceback.print_exc()
         message = f"Auto Colorize failed: {type(error).__name__}: {error}"
-        return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(message))
-    return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+    else:
+        return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+    return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(message))
 
 
 class ColorizeLayer(Gimp.PlugIn):

@@ -3,9 +3,10 @@
 Not imported by pytest: tests/test_gimp_plugin.py prepends CASES_FILE = "..." and
 feeds it to `gimp-console-3.0 --batch-interpreter python-fu-eval -b -`. Each case
 (a JSON object) names an input PNG, the procedure's settings, an optional
-rectangular selection, whether the worker's interpreter is broken on purpose,
-whether to export, and whether to time GIMP's part alone (for the benchmark). Every outcome goes to results.json beside CASES_FILE; the PNGs are
-checked from outside GIMP with PIL.
+rectangular selection, whether the layer's pixels are locked or the worker's
+interpreter is broken on purpose, whether to export, and whether to time GIMP's
+part alone (for the benchmark). Every outcome goes to results.json beside
+CASES_FILE; the PNGs are checked from outside GIMP with PIL.
 """
 
 import json
@@ -74,7 +75,8 @@ def time_gimp_side(image):
     layer.update(0, 0, width, height)
     times.append(time.perf_counter())
     copy.delete()
-    return dict(zip(["read_seconds", "convert_seconds", "write_seconds"], [b - a for a, b in zip(times, times[1:])]))
+    steps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    return dict(zip(["read_seconds", "convert_seconds", "write_seconds"], steps, strict=True))
 
 
 def with_broken_interpreter(plugin_dir, call):
@@ -94,6 +96,7 @@ def run_case(case, plugin_dir, out_dir):
     layer = image.get_layers()[0]
     if case.get("selection"):
         image.select_rectangle(Gimp.ChannelOps.REPLACE, *case["selection"])
+    layer.set_lock_content(case.get("lock_content", False))
     facts = {"base_type_before": BASE_TYPES[image.get_base_type()], "layers_before": len(image.get_layers())}
     if case.get("time_gimp_side"):
         facts.update(time_gimp_side(image))

@@ -47,7 +47,8 @@ class Gimp3:
                 CONSOLE, "-i", "-n", "-d", "-f", "--batch-interpreter", "python-fu-eval", "-b", "-", "--quit"]
         if self.root is not None:
             paths = sorted({*project_binds(), *binds, profile})
-            gimp = ["unshare", "--mount", "--", "sh", "-c", CHROOT_SCRIPT, "sh", str(self.root), *map(str, paths), "--", *gimp]
+            gimp = ["unshare", "--mount", "--", "sh", "-c", CHROOT_SCRIPT, "sh", str(self.root),
+                    *map(str, paths), "--", *gimp]
         return subprocess.run(gimp, input=code, capture_output=True, text=True, check=False)
 
 
