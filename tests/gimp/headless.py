@@ -23,6 +23,7 @@ import colorize_model
 
 CONSOLE = "gimp-console-3.0"
 CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin"  # never a venv: python3 plug-ins would lose 'gi'
+HANG_GUARD_S = 1200  # a hung GIMP must not hold CI: not a speed limit (the test run takes ~1 min)
 # Mount the binds at their own paths inside the root, then chroot; the paths come as arguments.
 CHROOT_SCRIPT = (
     'set -e; root=$1; shift; while [ "$1" != -- ]; do '
@@ -49,7 +50,7 @@ class Gimp3:
             paths = sorted({*project_binds(), *binds, profile})
             gimp = ["unshare", "--mount", "--", "sh", "-c", CHROOT_SCRIPT, "sh", str(self.root),
                     *map(str, paths), "--", *gimp]
-        return subprocess.run(gimp, input=code, capture_output=True, text=True, check=False)
+        return subprocess.run(gimp, input=code, capture_output=True, text=True, check=False, timeout=HANG_GUARD_S)
 
 
 def find_gimp3() -> Gimp3 | None:
