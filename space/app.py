@@ -63,7 +63,7 @@ def gray_of(image: Image.Image) -> np.ndarray:
     return gray if alpha is None else np.dstack([gray, alpha])
 
 
-def _for_display(image: np.ndarray, path: Path) -> Path:
+def write_for_slider(image: np.ndarray, path: Path) -> Path:
     """Write ``image`` for the slider, shrunk to DISPLAY_MAX_SIDE when larger."""
     picture = Image.fromarray(image)
     picture.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), Image.Resampling.LANCZOS)
@@ -106,8 +106,8 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
         folder = Path(tempfile.mkdtemp(dir=result.GRADIO_CACHE))
         full = folder / f"{Path(photo).stem}-colorized.png"
         save_image(colour, full)
-        before = _for_display(gray_of(image), folder / "before.png")
-        after = full if max(colour.shape[:2]) <= DISPLAY_MAX_SIDE else _for_display(
+        before = write_for_slider(gray_of(image), folder / "before.png")
+        after = full if max(colour.shape[:2]) <= DISPLAY_MAX_SIDE else write_for_slider(
             colour, folder / "after.png")
         return (str(before), str(after)), str(full)
 

@@ -154,6 +154,33 @@ def client(server: str, tmp_path: Path) -> Any:
     return Client(server, download_files=str(tmp_path), verbose=False)
 
 
+# --- As a Hugging Face Space ------------------------------------------------
+
+def test_space_card_pins_the_tested_gradio_and_names_the_app() -> None:
+    import gradio
+    import yaml
+
+    card = (ROOT / "space" / "README.md").read_text().split("---")[1]
+    front = yaml.safe_load(card)
+    assert front["sdk"] == "gradio" and front["sdk_version"] == gradio.__version__
+    assert (ROOT / "space" / front["app_file"]).is_file()
+    assert front["python_version"] == f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def test_space_requirements_bring_the_package_without_tensorflow() -> None:
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    wanted = [Requirement(line) for line in (ROOT / "space" / "requirements.txt").read_text()
+              .splitlines() if line.strip() and not line.startswith("#")]
+    assert [requirement.name for requirement in wanted] == ["colorize-model"]
+    runtime = [Requirement(line) for line in requires("colorize-model")]
+    runtime = [r.name for r in runtime if r.marker is None]  # not an extra
+    assert "ai-edge-litert" in runtime
+    assert not any(name.startswith(("tensorflow", "keras")) for name in runtime)
+
+
 # --- In the browser ----------------------------------------------------------
 
 def test_browser_upload_colorize_compare_download(page: Any, tmp_path: Path) -> None:
@@ -163,7 +190,8 @@ def test_browser_upload_colorize_compare_download(page: Any, tmp_path: Path) -> 
     first = slider_sources(page)
     page.get_by_role("button", name="Colorize").click()  # ...and again on the button
     page.wait_for_function(SLIDER_SHOWN, arg=first)
-    page.screenshot(path=os.environ.get("COLORIZE_SCREENSHOT", str(tmp_path / "screenshot.png")))
+    page.screenshot(path=os.environ.get("COLORIZE_SCREENSHOT", str(tmp_path / "screenshot.png")),
+                    animations="disabled")  # not mid-way through the outputs' fade-in
 
     before, after = page.locator("#slider img").all()
     handle = page.locator("#slider [data-testid=slider]").bounding_box()
