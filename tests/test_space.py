@@ -32,6 +32,7 @@ import pytest
 from PIL import Image
 
 from colorize_model.lab import gray_to_l, rgb_to_lab
+from colorize_model.models import DEFAULT_MODEL_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "space" / "examples"
@@ -64,9 +65,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_app(app: ModuleType) -> tuple[Any, str]:
-    """Launch the demo in this process with the default model: (demo, base URL)."""
-    demo = app.build_demo(app.load_colorizers(["default"]))
+def start_app(app: ModuleType, models: tuple[str, ...] = ("default",)) -> tuple[Any, str]:
+    """Launch the demo in this process with the given models: (demo, base URL)."""
+    demo = app.build_demo(app.load_colorizers(list(models)))
     _, url, _ = app.launch(demo, server_name="127.0.0.1", server_port=free_port(),
                            prevent_thread_lock=True, quiet=True)
     return demo, url
@@ -117,7 +118,8 @@ def app() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def server(app: ModuleType) -> Iterator[str]:
-    demo, url = start_app(app)
+    """The demo with two models in its menu: the embedded default, and it again as a folder."""
+    demo, url = start_app(app, ("default", str(DEFAULT_MODEL_DIR)))
     yield url
     demo.close()
 
@@ -291,6 +293,26 @@ def test_client_saturation_reaches_the_model(client: Any, tmp_path: Path) -> Non
         return float(np.hypot(lab[..., 1], lab[..., 2]).mean())
 
     assert chroma(0.0) < 1.0 < chroma(1.0) < chroma(2.0)
+
+
+def test_client_second_model_and_alpha(client: Any, tmp_path: Path) -> None:
+    """A model from the menu by name; a photo with transparency keeps it exactly."""
+    from gradio_client import handle_file
+
+    gray = np.asarray(Image.open(gray_photo(tmp_path, (300, 200))))
+    alpha = np.tile(np.linspace(0, 255, 300).astype(np.uint8), (200, 1))
+    photo = tmp_path / "faded.png"
+    Image.fromarray(np.dstack([gray, alpha]), "LA").save(photo)
+    _, full = client.predict(handle_file(str(photo)), model=str(DEFAULT_MODEL_DIR),
+                             api_name="/colorize")
+    result = np.asarray(Image.open(full))
+    assert result.shape == (200, 300, 4) and np.array_equal(result[..., 3], alpha)
+
+
+def test_model_menu_lists_default_then_configured(app: ModuleType,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLORIZE_MODELS", "hf://someone/sepia, ./mine  default")
+    assert app.model_refs() == ["default", "hf://someone/sepia", "./mine"]
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
