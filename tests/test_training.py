@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import yaml
 from PIL import Image
 from skimage import data as samples
@@ -39,7 +40,7 @@ def write_config(tmp_path: Path, photos: Path, steps: int) -> Path:
     config = yaml.safe_load((ROOT / "training/configs/unet.yaml").read_text())
     config.update(data=str(photos), crop=32, batch=4, steps=steps, warmup_steps=2, mixed_precision=False,
                   deterministic=True, checkpoint_minutes=0, export_minutes=1000, validation_percent=20,
-                  render_size=64)
+                  render_size=64, log_every=2, eval_sets=[str(photos / "people")])
     path = tmp_path / f"tiny{steps}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -91,6 +92,11 @@ def test_train_kill_resume_export(photos, tmp_path):
     a, b = load_keras(tmp_path / "straight" / "export"), load_keras(tmp_path / "run" / "export")
     for x, y in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(x, y, atol=1e-6)
+
+    events = list((tmp_path / "run" / "logs").glob("events.out.tfevents.*"))
+    tags = {value.tag for path in events for event in tf.compat.v1.train.summary_iterator(str(path))
+            for value in event.summary.value}
+    assert {"train/loss", "validation/loss", "validation/samples", "eval/psnr", "eval/auc"} <= tags
 
     colorizer = Colorizer.load(tmp_path / "run" / "export")
     result = colorizer.colorize(samples.camera())

@@ -22,11 +22,14 @@ import tensorflow as tf
 import yaml
 from tqdm import tqdm
 
+from colorize_model import Colorizer, architectures, lab
+from colorize_model.evaluate import evaluate_sets
 from colorize_model.export import export_model
 from colorize_model.models import ModelConfig
 
 from . import data, losses
-from colorize_model import architectures
+
+SAMPLES = 6  # validation photos shown in TensorBoard at each export
 
 
 def load_config(path: str) -> dict:
@@ -127,7 +130,7 @@ class Trainer:
             self.step.assign_add(1)
             step = int(self.step)
             bar.update(1)
-            if step % 25 == 0:
+            if step % self.config.get("log_every", 25) == 0:
                 rate = (step - start_step) * batch / (time.monotonic() - started)
                 bar.set_postfix(loss=f"{float(result['loss']):.4f}", img_s=f"{rate:.1f}")
                 with self.writer.as_default(step=step):
@@ -149,9 +152,24 @@ class Trainer:
     def _export_and_validate(self, step: int) -> None:
         loss = self.validate()
         folder = self.export()
+        colorizer = Colorizer.load(folder)
         with self.writer.as_default(step=step):
             tf.summary.scalar("validation/loss", loss)
+            tf.summary.image("validation/samples", self._samples(colorizer), max_outputs=SAMPLES)
+            if self.config.get("eval_sets"):
+                report = evaluate_sets({"model": colorizer.colorize}, self.config["eval_sets"], progress=False)
+                for metric, value in report["pooled"]["mean"]["model"].items():
+                    tf.summary.scalar(f"eval/{metric}", value)
         tqdm.write(f"step {step}: validation loss {loss:.4f}, exported {folder}")
+
+    def _samples(self, colorizer: Colorizer) -> np.ndarray:
+        """A few validation photos: gray input above, colorized below."""
+        batch = next(data.validation_batches(self.validation[:SAMPLES], size=self.config["crop"],
+                                             batch=SAMPLES).as_numpy_iterator())
+        l_star = lab.rgb_to_lab(batch)[..., 0]
+        gray = np.repeat((lab.l_to_gray(l_star)[..., None] * 255).round().astype(np.uint8), 3, axis=-1)
+        colour = np.stack([colorizer.colorize_l(l, render_size=self.config["crop"]) for l in l_star])
+        return np.concatenate([gray, colour], axis=1)
 
 
 def main() -> None:
