@@ -169,18 +169,19 @@ def test_space_card_pins_the_tested_gradio_and_names_the_app() -> None:
     assert front["python_version"] == f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-def test_space_requirements_bring_the_package_without_tensorflow() -> None:
-    from importlib.metadata import requires
-
+def test_published_space_installs_the_light_runtime_not_tensorflow(tmp_path: Path) -> None:
+    """The folder `training.publish --space` uploads: this app, the package beside it,
+    and requirements that pip reads line by line, without TensorFlow or Keras."""
     from packaging.requirements import Requirement
 
-    wanted = [Requirement(line) for line in (ROOT / "space" / "requirements.txt").read_text()
-              .splitlines() if line.strip() and not line.startswith("#")]
-    assert [requirement.name for requirement in wanted] == ["colorize-model"]
-    runtime = [Requirement(line) for line in requires("colorize-model")]
-    runtime = [r.name for r in runtime if r.marker is None]  # not an extra
-    assert "ai-edge-litert" in runtime
-    assert not any(name.startswith(("tensorflow", "keras")) for name in runtime)
+    from training.publish import build_space_folder
+
+    build_space_folder(ROOT / "space", tmp_path)
+    assert (tmp_path / "colorize_model" / "pipeline.py").is_file()
+    lines = (tmp_path / "requirements.txt").read_text().splitlines()
+    names = {Requirement(line).name for line in lines}  # raises on anything but a requirement
+    assert {"ai-edge-litert", "numpy", "pillow"} <= names
+    assert not any(name.startswith(("tensorflow", "keras")) for name in names)
 
 
 # --- In the browser ----------------------------------------------------------
