@@ -36,7 +36,7 @@ from colorize_model.pipeline import lightness_and_alpha  # noqa: E402
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 MAX_UPLOAD = "20mb"  # what a scanned print or a phone photo needs, not a raw TIFF
-MAX_PIXELS = 24_000_000  # about 10 s of work on a 2-core Space
+MAX_PIXELS = 24_000_000  # about 5 s of work on 2 cores; beyond, the queue backs up
 DISPLAY_MAX_SIDE = 2048  # the slider shows at most this; the download is full size
 RENDER_SIZES = (128, 1024, 32)  # min, max, step offered for the network's render size
 CONCURRENCY = 1  # photos colorized at once: one already uses every core, and a
