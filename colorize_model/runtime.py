@@ -7,6 +7,7 @@ the CLI, the GIMP worker and the web app only ever need this.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -26,15 +27,17 @@ class RuntimeModel:
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._channels = input_channels
         self._size = None
+        self._lock = threading.Lock()  # one interpreter: calls from threads take turns
 
     def __call__(self, l_star: np.ndarray) -> np.ndarray:
         size = l_star.shape[0]
-        if size != self._size:
-            self._interpreter.resize_tensor_input(self._input, [1, size, size, self._channels])
-            self._interpreter.allocate_tensors()
-            self._size = size
         batch = np.zeros((1, size, size, self._channels), dtype=np.float32)
         batch[0, :, :, 0] = l_star  # hint channels stay zero: no hints
-        self._interpreter.set_tensor(self._input, batch)
-        self._interpreter.invoke()
-        return self._interpreter.get_tensor(self._output)[0]
+        with self._lock:
+            if size != self._size:
+                self._interpreter.resize_tensor_input(self._input, [1, size, size, self._channels])
+                self._interpreter.allocate_tensors()
+                self._size = size
+            self._interpreter.set_tensor(self._input, batch)
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output)[0].copy()

@@ -89,3 +89,13 @@ def test_does_not_import_tensorflow(tmp_path, album):
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)" % (album / "cup.png"))
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_results_are_readable_like_any_new_file(album, tmp_path):
+    import os
+    import stat
+
+    assert run(str(album / "cup.png"), "-o", "out", cwd=tmp_path).returncode == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "out" / "cup.png").stat().st_mode) == 0o666 & ~mask

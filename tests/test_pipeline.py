@@ -158,3 +158,14 @@ def test_huge_image_is_refused_before_decoding(tmp_path, monkeypatch, colorizer)
 
 def test_module_function(astronaut):
     assert colorize(gray_of(astronaut), saturation=0).shape == astronaut.shape
+
+
+def test_one_colorizer_shared_by_threads(colorizer, astronaut, coffee):
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [gray_of(astronaut), gray_of(coffee)] * 4
+    expected = [colorizer.colorize(p) for p in photos[:2]]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(colorizer.colorize, photos))
+    for i, result in enumerate(results):
+        assert np.array_equal(result, expected[i % 2])

@@ -126,7 +126,8 @@ def build_space_folder(space: Path, into: Path) -> SpaceCard:
     package = shutil.ignore_patterns(*SKIP, "*.weights.h5")
     shutil.copytree(ROOT / "colorize_model", into / "colorize_model", ignore=package)
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extra = (space / "requirements.txt").read_text().split() if (space / "requirements.txt").is_file() else []
+    listed = (space / "requirements.txt").read_text().splitlines() if (space / "requirements.txt").is_file() else []
+    extra = [line.split("#")[0].strip() for line in listed if line.split("#")[0].strip()]
     (into / "requirements.txt").write_text("\n".join(dict.fromkeys([*project["dependencies"], *extra])) + "\n")
     readme = space / "README.md"
     card = with_metadata(SpaceCard, readme.read_text(encoding="utf-8") if readme.is_file() else "# Colorize\n")
