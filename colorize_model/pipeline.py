@@ -18,6 +18,7 @@ from . import lab
 from .imageio import ImageSource, load_image
 from .models import ModelRef, resolve
 from .runtime import RuntimeModel
+from .upsample import guided_upsample
 
 # Pillow modes whose pixels are already a gray level (integer modes are read
 # as they are; "I" and "F" are scaled to 0..1 by their range, below).
@@ -93,10 +94,7 @@ class Colorizer:
         """Chroma planes a*, b* (H, W each) in Lab units for a lightness image L* (H, W)."""
         size = render_size or self.render_size
         small = cv2.resize(l_star, (size, size), interpolation=cv2.INTER_AREA)
-        ab = self._network(small) * np.float32(lab.AB_SCALE)
-        height, width = l_star.shape
-        return tuple(cv2.resize(np.ascontiguousarray(ab[..., i]), (width, height), interpolation=cv2.INTER_LINEAR)
-                     for i in (0, 1))
+        return guided_upsample(self._network(small) * np.float32(lab.AB_SCALE), l_star)
 
     def colorize_l(self, l_star: np.ndarray, *, render_size: int | None = None,
                    saturation: float = 1.0) -> np.ndarray:
