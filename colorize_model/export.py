@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 
 from . import architectures
+from .atomic import umask
 from .models import CONFIG_FILE, RUNTIME_FILE, WEIGHTS_FILE, ModelConfig
 
 
@@ -34,6 +35,7 @@ def export_model(model: keras.Model, config: ModelConfig, folder: str | os.PathL
     dynamic.set_weights(model.get_weights())
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
+        staging.chmod(0o755 & ~umask())  # mkdtemp makes it private; a model folder is not
         (staging / CONFIG_FILE).write_text(config.to_json())
         dynamic.save_weights(staging / WEIGHTS_FILE)
         dynamic.export(str(staging / RUNTIME_FILE), format="litert", verbose=False)
