@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from colorize_model import Colorizer
+from colorize_model import Colorizer, lab
 from colorize_model.imageio import save_image
 
 
@@ -79,7 +79,12 @@ def main() -> None:
     size = colorizer.render_size
     l_render = np.random.default_rng(0).uniform(0, 100, (size, size)).astype(np.float32)
     reference(), warm()  # warm caches and the runtime
+    rgb12 = np.asarray(Image.open(photo).convert("RGB"))
+    lab12 = lab.rgb_to_lab(rgb12)
     rows = {"reference (decode + encode)": median_time(reference, args.repeat),
+            "colour: RGB -> Lab (12 MP)": median_time(lambda: lab.rgb_to_lab(rgb12), args.repeat),
+            "colour: Lab -> RGB (12 MP)": median_time(lambda: lab.lab_to_rgb8(lab12), args.repeat),
+            "colour: gray -> L* (12 MP)": median_time(lambda: lab.gray_to_l(rgb12[..., 0]), args.repeat),
             "warm colorize, end to end": median_time(warm, args.repeat),
             f"model alone at {size}x{size}": median_time(lambda: colorizer._network(l_render), args.repeat * 4)}
     cold = [cold_run(photo, folder / "cold") for _ in range(args.repeat)]

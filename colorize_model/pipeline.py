@@ -103,7 +103,7 @@ class Colorizer:
         room = _chroma_room(l_star, saturation)
         a *= room
         b *= room
-        return lab.lab_to_rgb8(lab.merge_l_ab(l_star, a, b))
+        return lab.lab_to_rgb8(lab.merge_l_ab(l_star, a, b), overwrite=True)
 
     def colorize(self, image: ImageSource, *, render_size: int | None = None,
                  saturation: float = 1.0) -> np.ndarray:

@@ -58,3 +58,9 @@ def test_rgb_to_l_and_l_to_gray(astronaut):
     assert np.abs(lab.rgb_to_l(astronaut) - color.rgb2lab(astronaut)[..., 0]).max() < 1e-3
     levels = np.arange(256, dtype=np.uint8)
     assert np.abs(lab.l_to_gray(lab.gray_to_l(levels)) * 255 - levels).max() < 0.05
+
+
+def test_lab_to_rgb_in_place(astronaut):
+    converted = lab.rgb_to_lab(astronaut)
+    expected = lab.lab_to_rgb8(converted)
+    assert np.array_equal(lab.lab_to_rgb8(converted.copy(), overwrite=True), expected)

@@ -36,12 +36,12 @@ def photos(tmp_path_factory) -> Path:
     return root
 
 
-def write_config(tmp_path: Path, photos: Path, steps: int) -> Path:
+def write_config(tmp_path: Path, photos: Path, steps: int, seed: int = 0) -> Path:
     config = yaml.safe_load((ROOT / "training/configs/unet.yaml").read_text())
     config.update(data=str(photos), crop=32, batch=4, steps=steps, warmup_steps=2, mixed_precision=False,
                   deterministic=True, checkpoint_minutes=0, export_minutes=1000, validation_percent=20,
-                  render_size=64, log_every=2, eval_sets=[str(photos / "people")])
-    path = tmp_path / f"tiny{steps}.yaml"
+                  render_size=64, log_every=2, eval_sets=[str(photos / "people")], seed=seed)
+    path = tmp_path / f"tiny{steps}-{seed}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -101,3 +101,17 @@ def test_train_kill_resume_export(photos, tmp_path):
     colorizer = Colorizer.load(tmp_path / "run" / "export")
     result = colorizer.colorize(samples.camera())
     assert result.shape == samples.camera().shape + (3,)
+
+
+def test_initialise_from_an_exported_model(photos, tmp_path):
+    config = write_config(tmp_path, photos, steps=1)
+    first = train(config, tmp_path / "first")
+    assert first.wait(timeout=900) == 0
+    other_seed = write_config(tmp_path, photos, steps=1, seed=7)  # a different random start
+    again = train(other_seed, tmp_path / "again", "--init-from", str(tmp_path / "first" / "export"))
+    log = again.communicate(timeout=900)[0]
+    assert again.returncode == 0 and "initialised from" in log, log
+    # one step on from the first run's weights, not from a new random start
+    start, continued = load_keras(tmp_path / "first" / "export"), load_keras(tmp_path / "again" / "export")
+    difference = max(float(np.abs(x - y).max()) for x, y in zip(start.get_weights(), continued.get_weights()))
+    assert difference < 0.05

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from colorize_model import Colorizer, architectures, lab
 from colorize_model.evaluate import evaluate_sets
-from colorize_model.export import export_model
+from colorize_model.export import export_model, load_keras
 from colorize_model.models import ModelConfig
 
 from . import data, losses
@@ -90,6 +90,13 @@ class Trainer:
     @tf.function
     def _validation_step(self, inputs, target):
         return self.loss(target, self.model(inputs, training=False))
+
+    def initialise_from(self, folder: Path) -> None:
+        """Start from an exported model's weights (e.g. the package's default)."""
+        config = self.model_config()
+        network = architectures.for_inference(config.architecture, self.model, **config.architecture_args)
+        network.set_weights(load_keras(folder).get_weights())
+        tqdm.write(f"initialised from {folder}")
 
     def restore(self) -> None:
         if self.manager.latest_checkpoint:
@@ -177,6 +184,8 @@ def main() -> None:
     parser.add_argument("--config", required=True, help="YAML file (see training/configs)")
     parser.add_argument("--run", help="run folder (default: runs/<config name>)")
     parser.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
+    parser.add_argument("--init-from", type=Path, metavar="MODEL_FOLDER",
+                        help="start from an exported model's weights (e.g. colorize_model/default)")
     parser.add_argument("--steps", type=int, help="override the config's number of steps")
     parser.add_argument("--data", help="override the config's training photo folder")
     args = parser.parse_args()
@@ -186,6 +195,8 @@ def main() -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
     trainer = Trainer(config, run_dir)
+    if args.init_from:
+        trainer.initialise_from(args.init_from)
     if args.resume:
         trainer.restore()
     trainer.run()
