@@ -1,6 +1,6 @@
 """Training throughput at 128x128: the real input pipeline against batches already in memory.
 
-    .venv/bin/python benchmarks/bench_training.py [--config training/configs/unet.yaml] [--steps 30]
+    .venv/bin/python -m benchmarks.bench_training [--config training/configs/unet.yaml] [--steps 30]
 
 If the two rates are close, the model, not the input, is the bottleneck.
 """
@@ -8,6 +8,7 @@ If the two rates are close, the model, not the input, is the bottleneck.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def main() -> None:
     trainer = Trainer(config, Path(args.run))
     pipeline = (rgb.numpy() for rgb in trainer.iterator)
     fixed = next(pipeline)
-    in_memory = iter(lambda: fixed, None)
+    in_memory = itertools.repeat(fixed)
     with_pipeline = rate(trainer, pipeline, args.steps)
     without = rate(trainer, in_memory, args.steps)
     print(f"{config['architecture']} at {config['crop']}x{config['crop']}, batch {config['batch']}, "
