@@ -69,7 +69,6 @@ def model_card(config: ModelConfig, model: keras.Model, report: dict | None, tra
     return f"""---
 license: other
 license_name: research-and-personal-use
-license_link: LICENSE
 library_name: keras
 pipeline_tag: image-to-image
 tags: [colorization, litert]
