@@ -86,7 +86,7 @@ def test_train_kill_resume_export(photos, tmp_path):
 
     resumed = train(config, tmp_path / "run", "--resume")
     log = resumed.communicate(timeout=900)[0]
-    assert resumed.returncode == 0 and f"resumed from" in log, log
+    assert resumed.returncode == 0 and "resumed from" in log, log
 
     # the interrupted-and-resumed run ends exactly where the uninterrupted one did
     a, b = load_keras(tmp_path / "straight" / "export"), load_keras(tmp_path / "run" / "export")

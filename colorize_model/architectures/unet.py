@@ -24,7 +24,6 @@ these weights.
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import layers, ops
 
 from .. import ab_grid
