@@ -2,16 +2,16 @@
 
 The network only ever sees a small square rendering of the photo's lightness
 (``render_size``, e.g. 256x256). Colour varies slowly, so its predicted
-chroma (a*, b*) is resized back to the photo's size and joined to the
-photo's own full-resolution L*: the result keeps every detail and exactly the
-original tones, whatever the resolution, and costs little more than decoding
-and encoding the file.
+chroma (a*, b*) is brought back to the photo's size, following the photo's
+own edges (``upsample``), and joined to its full-resolution L*: the result
+keeps every detail and the original tones, whatever the resolution, and costs
+little more than decoding and encoding the file.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import cv2
+import numpy as np
 from PIL import Image
 
 from . import lab
