@@ -9,7 +9,6 @@ with one readable line on stderr and exit status 1.
 """
 
 import argparse
-import os
 import sys
 
 
@@ -27,12 +26,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Read, colorize, write the result atomically (temp file + os.replace)."""
+    """Read, colorize, write the result atomically."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         import numpy as np
 
         from colorize_model import Colorizer
+        from colorize_model.atomic import atomic_write
         from colorize_model.errors import ColorizeError
     except ImportError as error:
         print(f"colorize-model is not installed in {sys.executable}: {error}", file=sys.stderr)
@@ -50,9 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ColorizeError, ValueError) as error:  # bad image, model or setting: the user's to fix
         print(error, file=sys.stderr)
         return 1
-    partial = args.output + ".partial"
-    np.ascontiguousarray(result, dtype=np.uint8).tofile(partial)
-    os.replace(partial, args.output)
+    with atomic_write(args.output) as handle:
+        handle.write(np.ascontiguousarray(result, dtype=np.uint8).tobytes())
     return 0
 
 
