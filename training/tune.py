@@ -56,6 +56,7 @@ def sweep(network: keras.Model, paths: list[str], render_size: int, channels: in
         gt = np.asarray(Image.open(path).convert("RGB"))
         gt_lab = lab.rgb_to_lab(gt)
         l_star = gt_lab[..., 0]
+        weights = metrics.rebalancing_weights(gt_lab[..., 1:], prior)  # depends on the photo alone
         inputs = np.zeros((1, render_size, render_size, channels), np.float32)
         inputs[0, ..., 0] = cv2.resize(l_star, (render_size,) * 2, interpolation=cv2.INTER_AREA)
         logits, ab = (np.asarray(x)[0] for x in network(inputs))
@@ -64,7 +65,6 @@ def sweep(network: keras.Model, paths: list[str], render_size: int, channels: in
             full = cv2.resize(small, gt.shape[1::-1], interpolation=cv2.INTER_LINEAR)
             pred = lab.lab_to_rgb8(lab.merge_l_ab(l_star, full[..., 0], full[..., 1]))
             pred_lab = lab.rgb_to_lab(pred)
-            weights = metrics.rebalancing_weights(gt_lab[..., 1:], prior)
             rows.append((metrics.psnr(gt, pred), metrics.colourfulness_ratio(gt, pred),
                          metrics.auc(gt_lab[..., 1:], pred_lab[..., 1:], weights)))
     return {setting: np.nanmean(np.array(rows), axis=0) for setting, rows in scores.items()}
