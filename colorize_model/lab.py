@@ -125,6 +125,12 @@ def l_to_gray(l_star: np.ndarray) -> np.ndarray:
     return lab_to_rgb(lab)[..., 0].reshape(l_star.shape)
 
 
+def l_to_gray8(l_star: np.ndarray) -> np.ndarray:
+    """The same gray as 8-bit levels: how a black-and-white picture of L* is shown or saved."""
+    gray = l_to_gray(l_star)
+    return cv2.convertScaleAbs(gray.reshape(-1, 1), alpha=255.0).reshape(gray.shape)  # rounds
+
+
 def rgb_to_l(rgb: np.ndarray) -> np.ndarray:
     """L* of an sRGB image: the only thing the colorizer keeps of its input."""
     y = cv2.transform(_linearize(rgb.reshape(-1, rgb.shape[-2], 3)), _RGB_TO_XYZN[1:2])

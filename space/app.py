@@ -31,7 +31,7 @@ from PIL import Image  # noqa: E402
 from colorize_model import Colorizer  # noqa: E402
 from colorize_model.errors import InputImageError  # noqa: E402
 from colorize_model.imageio import load_image, save_image  # noqa: E402
-from colorize_model.lab import l_to_gray  # noqa: E402
+from colorize_model.lab import l_to_gray8  # noqa: E402
 from colorize_model.pipeline import lightness_and_alpha  # noqa: E402
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
@@ -59,7 +59,7 @@ def load_colorizers(refs: list[str]) -> dict[str, Colorizer]:
 def gray_of(image: Image.Image) -> np.ndarray:
     """The 'before' image: the photo's L* as gray (alpha kept), exactly what the model sees."""
     l_star, alpha = lightness_and_alpha(image)
-    gray = np.round(l_to_gray(l_star) * 255).astype(np.uint8)
+    gray = l_to_gray8(l_star)
     return gray if alpha is None else np.dstack([gray, alpha])
 
 

@@ -58,6 +58,7 @@ def test_rgb_to_l_and_l_to_gray(astronaut):
     assert np.abs(lab.rgb_to_l(astronaut) - color.rgb2lab(astronaut)[..., 0]).max() < 1e-3
     levels = np.arange(256, dtype=np.uint8)
     assert np.abs(lab.l_to_gray(lab.gray_to_l(levels)) * 255 - levels).max() < 0.05
+    assert np.array_equal(lab.l_to_gray8(lab.gray_to_l(levels.reshape(16, 16))), levels.reshape(16, 16))
 
 
 def test_lab_to_rgb_in_place(astronaut):

@@ -22,7 +22,7 @@ HEIGHT = 240
 
 
 def row(photo: np.ndarray, colorizers: list[Colorizer]) -> list[np.ndarray]:
-    gray = np.repeat(lab.l_to_gray(lab.rgb_to_l(photo))[..., None] * 255, 3, axis=-1).round().astype(np.uint8)
+    gray = np.repeat(lab.l_to_gray8(lab.rgb_to_l(photo))[..., None], 3, axis=-1)
     return [gray, *(c.colorize(photo) for c in colorizers), photo]
 
 

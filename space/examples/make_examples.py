@@ -15,7 +15,7 @@ import numpy as np
 import skimage.data
 
 from colorize_model.imageio import save_image
-from colorize_model.lab import l_to_gray, rgb_to_l
+from colorize_model.lab import l_to_gray8, rgb_to_l
 
 HERE = Path(__file__).parent
 SAMPLES = ("astronaut", "chelsea", "coffee", "rocket")
@@ -23,7 +23,7 @@ SAMPLES = ("astronaut", "chelsea", "coffee", "rocket")
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:
     """uint8 gray with the L* the colorizer will see."""
-    return np.round(l_to_gray(rgb_to_l(rgb)) * 255).astype(np.uint8)
+    return l_to_gray8(rgb_to_l(rgb))
 
 
 def main() -> None:
