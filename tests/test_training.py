@@ -115,3 +115,28 @@ def test_initialise_from_an_exported_model(photos, tmp_path):
     start, continued = load_keras(tmp_path / "first" / "export"), load_keras(tmp_path / "again" / "export")
     difference = max(float(np.abs(x - y).max()) for x, y in zip(start.get_weights(), continued.get_weights()))
     assert difference < 0.05
+
+
+def test_tuning_decodes_like_the_exported_model():
+    """training.tune sweeps a numpy twin of the model's decoder: the two must agree."""
+    from colorize_model.architectures.unet import AnnealedMeanBlend
+    from training import tune
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, (1, 4, 5, 261)).astype(np.float32)
+    ab = rng.uniform(-0.5, 0.5, (1, 4, 5, 2)).astype(np.float32)
+    for temperature, mix in [(0.38, 0.6), (1.0, 0.0), (0.5, 1.0)]:
+        layer = np.asarray(AnnealedMeanBlend(temperature, mix)(logits, ab))
+        assert np.abs(tune.decode(logits, ab, temperature, mix) - layer).max() < 1e-5
+
+
+def test_tuning_picks_the_best_vivid_setting():
+    from training import tune
+
+    def row(psnr, ciede, cf):
+        return {"psnr": psnr, "ciede2000": ciede, "colourfulness_ratio": cf, "auc_rebalanced": 0.8}
+
+    results = {(1.0, 0.0): row(25.0, 8.0, 0.5), (0.5, 0.5): row(24.8, 8.3, 0.9), (0.38, 0.5): row(24.9, 8.4, 0.95)}
+    assert tune.choose(results, "ciede2000", 0.85) == (0.5, 0.5)  # the muted best is not vivid enough
+    assert tune.choose(results, "psnr", 0.85) == (0.38, 0.5)
+    assert tune.choose(results, "ciede2000", 2.0) == (1.0, 0.0)  # none vivid enough: best of all
