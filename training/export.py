@@ -140,7 +140,8 @@ def main() -> None:
         (folder / "metrics.json").write_text(json.dumps(report, indent=1))
     notes = args.notes.read_text() if args.notes else "Not yet written."
     run_config = yaml.safe_load((args.run / "config.yaml").read_text())
-    trained_text = args.trained or f"{run_config['steps']} steps of {run_config['batch']} crops of {run_config['crop']}²"
+    trained_text = args.trained or (f"{run_config['steps']} steps of {run_config['batch']} crops"
+                                    f" of {run_config['crop']}²")
     (folder / "MODEL_CARD.md").write_text(model_card(config, model, report, trained_text, notes))
     print(f"exported {folder}")
 

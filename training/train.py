@@ -175,7 +175,7 @@ class Trainer:
                                              batch=SAMPLES).as_numpy_iterator())
         l_star = lab.rgb_to_lab(batch)[..., 0]
         gray = np.repeat(lab.l_to_gray8(l_star)[..., None], 3, axis=-1)
-        colour = np.stack([colorizer.colorize_l(l, render_size=self.config["crop"]) for l in l_star])
+        colour = np.stack([colorizer.colorize_l(plane, render_size=self.config["crop"]) for plane in l_star])
         return np.concatenate([gray, colour], axis=1)
 
 
