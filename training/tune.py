@@ -32,8 +32,8 @@ from colorize_model.export import load_keras
 
 from .data import split_photos
 
-TEMPERATURES = (0.2, 0.3, 0.38, 0.5, 0.7, 1.0)
-MIXES = (0.0, 0.25, 0.5, 0.75, 1.0)
+TEMPERATURES = (0.1, 0.2, 0.3, 0.38, 0.5, 0.7, 1.0)
+MIXES = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 COLUMNS = ("psnr", "ciede2000", "colourfulness_ratio", "auc_rebalanced")
 
 
@@ -64,8 +64,9 @@ def sweep(network: keras.Model, paths: list[str], render_size: int, channels: in
         inputs = np.zeros((1, render_size, render_size, channels), np.float32)
         inputs[0, ..., 0] = cv2.resize(l_star, (render_size,) * 2, interpolation=cv2.INTER_AREA)
         logits, ab = (np.asarray(x)[0] for x in network(inputs))
+        annealed = {t: decode(logits, ab, t, mix=1.0) for t in TEMPERATURES}  # the costly part, once per T
         for (temperature, mix), rows in scores.items():
-            small = decode(logits, ab, temperature, mix).astype(np.float32) * lab.AB_SCALE
+            small = (mix * annealed[temperature] + (1 - mix) * ab).astype(np.float32) * lab.AB_SCALE
             full = cv2.resize(small, gt.shape[1::-1], interpolation=cv2.INTER_LINEAR)
             pred = lab.lab_to_rgb8(lab.merge_l_ab(l_star, full[..., 0], full[..., 1]))
             pred_lab = lab.rgb_to_lab(pred)
