@@ -43,13 +43,17 @@ def heads(folder: Path) -> keras.Model:
     return keras.Model(model.input, [model.get_layer("logits").output, model.get_layer("ab").output])
 
 
-def decode(logits: np.ndarray, ab: np.ndarray, temperature: float, mix: float) -> np.ndarray:
-    """numpy twin of AnnealedMeanBlend, for sweeping its settings cheaply."""
+def annealed_mean(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """numpy twin of AnnealedMeanBlend's classifier half: ab / 128 from the bins' logits."""
     z = logits / temperature
     z -= z.max(axis=-1, keepdims=True)
     weights = np.exp(z)
     weights /= weights.sum(axis=-1, keepdims=True)
-    annealed = weights @ (ab_grid.BIN_CENTRES / lab.AB_SCALE)
+    return weights @ (ab_grid.BIN_CENTRES / lab.AB_SCALE)
+
+
+def blend(annealed: np.ndarray, ab: np.ndarray, mix: float) -> np.ndarray:
+    """numpy twin of AnnealedMeanBlend's output: the classifier's share is ``mix``."""
     return mix * annealed + (1 - mix) * ab
 
 
@@ -64,9 +68,9 @@ def sweep(network: keras.Model, paths: list[str], render_size: int, channels: in
         inputs = np.zeros((1, render_size, render_size, channels), np.float32)
         inputs[0, ..., 0] = cv2.resize(l_star, (render_size,) * 2, interpolation=cv2.INTER_AREA)
         logits, ab = (np.asarray(x)[0] for x in network(inputs))
-        annealed = {t: decode(logits, ab, t, mix=1.0) for t in TEMPERATURES}  # the costly part, once per T
+        annealed = {t: annealed_mean(logits, t) for t in TEMPERATURES}  # the costly part, once per T
         for (temperature, mix), rows in scores.items():
-            small = (mix * annealed[temperature] + (1 - mix) * ab).astype(np.float32) * lab.AB_SCALE
+            small = blend(annealed[temperature], ab, mix).astype(np.float32) * lab.AB_SCALE
             full = cv2.resize(small, gt.shape[1::-1], interpolation=cv2.INTER_LINEAR)
             pred = lab.lab_to_rgb8(lab.merge_l_ab(l_star, full[..., 0], full[..., 1]))
             pred_lab = lab.rgb_to_lab(pred)
