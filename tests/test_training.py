@@ -40,7 +40,7 @@ def write_config(tmp_path: Path, photos: Path, steps: int, seed: int = 0) -> Pat
     config = yaml.safe_load((ROOT / "training/configs/unet.yaml").read_text())
     config.update(data=str(photos), crop=32, batch=4, steps=steps, warmup_steps=2, mixed_precision=False,
                   deterministic=True, checkpoint_minutes=0, export_minutes=1000, validation_percent=20,
-                  render_size=64, log_every=2, eval_sets=[str(photos / "people")], seed=seed)
+                  render_size=64, log_every=2, eval_sets=[str(photos / "people")], seed=seed, ema=0.9)
     path = tmp_path / f"tiny{steps}-{seed}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -141,3 +141,25 @@ def test_tuning_picks_the_best_vivid_setting():
     assert tune.choose(results, "ciede2000", 0.85) == (0.5, 0.5)  # the muted best is not vivid enough
     assert tune.choose(results, "psnr", 0.85) == (0.38, 0.5)
     assert tune.choose(results, "ciede2000", 2.0) == (1.0, 0.0)  # none vivid enough: best of all
+
+
+def test_validation_and_export_see_the_moving_average(photos, tmp_path):
+    """With ``ema`` set, the optimizer averages the weights; export swaps the average in, then back."""
+    from training import data
+    from training.train import Trainer, load_config
+
+    config = {**load_config(str(write_config(tmp_path, photos, steps=3))), "ema": 0.5, "deterministic": False}
+    trainer = Trainer(config, tmp_path / "run")
+    weights = trainer.model.trainable_variables
+    expected = None
+    for _ in range(3):
+        trainer._train_step(*data.to_model_batch(next(trainer.iterator).numpy(), trainer.channels))
+        now = [w.numpy() for w in weights]
+        expected = now if expected is None else [0.5 * e + 0.5 * w for e, w in zip(expected, now)]
+    with trainer.averaged_weights():
+        averaged = [w.numpy() for w in weights]
+    for want, got in zip(expected, averaged):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    assert any(not np.allclose(a, b) for a, b in zip(averaged, now))  # the average is not the last step
+    for before, after in zip(now, weights):
+        np.testing.assert_array_equal(after.numpy(), before)  # training goes on from its own weights

