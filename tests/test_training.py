@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -163,3 +164,26 @@ def test_validation_and_export_see_the_moving_average(photos, tmp_path):
     assert any(not np.allclose(a, b) for a, b in zip(averaged, now))  # the average is not the last step
     for before, after in zip(now, weights):
         np.testing.assert_array_equal(after.numpy(), before)  # training goes on from its own weights
+
+
+def test_soup_averages_the_runs_weights(tmp_path):
+    from colorize_model.export import build_model, export_model
+    from colorize_model.models import ModelConfig
+    from training.soup import soup
+
+    runs = []
+    for seed, architecture in [(1, "unet"), (2, "unet"), (3, "seed")]:
+        keras.utils.set_random_seed(seed)
+        config = ModelConfig(architecture, 64, 4 if architecture == "unet" else 1, {}, "")
+        run = tmp_path / f"run{seed}"
+        export_model(build_model(config), config, run / "export")
+        (run / "config.yaml").write_text(f"architecture: {architecture}\n")
+        runs.append(run)
+    folder = soup(runs[:2], tmp_path / "soup")
+    a, b, mean = (load_keras(run / "export").get_weights() for run in [*runs[:2], tmp_path / "soup"])
+    assert any(not np.allclose(x, y) for x, y in zip(a, b))
+    for x, y, m in zip(a, b, mean):
+        np.testing.assert_allclose(m, (x + y) / 2, atol=1e-6)
+    assert Colorizer.load(folder).colorize(samples.camera()).shape == samples.camera().shape + (3,)
+    with pytest.raises(SystemExit, match="different architectures"):
+        soup(runs[1:], tmp_path / "mixed")
