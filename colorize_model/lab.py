@@ -16,6 +16,7 @@ OpenCV does the work: its float32 conversions take tens of milliseconds on a
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -31,6 +32,11 @@ _RGB_TO_XYZN = np.array(
      [0.212671, 0.715160, 0.072169],
      [0.019334, 0.119193, 0.950227]])
 _RGB_TO_XYZN = (_RGB_TO_XYZN / _RGB_TO_XYZN.sum(axis=1, keepdims=True)).astype(np.float32)
+_XYZN_TO_RGB = np.linalg.inv(_RGB_TO_XYZN.astype(np.float64)).astype(np.float32)
+# (L, a, b, 1) -> (fX, fY, fZ)
+_LAB_TO_F = np.array([[1 / 116, 1 / 500, 0, 16 / 116], [1 / 116, 0, 0, 16 / 116], [1 / 116, 0, -1 / 200, 16 / 116]],
+                     np.float32)
+_INSIDE = 1e-6  # a channel this close to 0 or 1 may have been clipped
 # (fX, fY, fZ, 1) -> (L, a, b)
 _F_TO_LAB = np.array([[0, 116, 0, -16], [500, -500, 0, 0], [0, 200, -200, 0]], np.float32)
 _EPSILON = (6 / 29) ** 3
@@ -45,6 +51,15 @@ def _linearize(rgb: np.ndarray) -> np.ndarray:
         return cv2.LUT(rgb, _LINEAR8)
     v = np.clip(np.asarray(rgb, dtype=np.float32), 0.0, 1.0)
     return np.where(v > 0.04045, ((v + 0.055) / 1.055) ** 2.4, v / 12.92).astype(np.float32)
+
+
+def _in_bands(convert: Callable[[slice], None], rows: int) -> None:
+    """Run ``convert`` on bands of rows, one task per band: numpy's loops use one core each."""
+    bands = [slice(i, i + _BAND) for i in range(0, rows, _BAND)]
+    if len(bands) > 1:
+        list(_POOL.map(convert, bands))
+    else:
+        convert(slice(None))
 
 
 def _lab_f(t: np.ndarray) -> np.ndarray:
@@ -76,25 +91,54 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
         xyz = cv2.transform(_linearize(flat[rows]), _RGB_TO_XYZN)
         lab[rows] = cv2.transform(_lab_f(xyz), _F_TO_LAB)
 
-    # numpy's cube root runs on one core: give each core a band of rows.
-    bands = [slice(i, i + _BAND) for i in range(0, len(flat), _BAND)]
-    if len(bands) > 1:
-        list(_POOL.map(convert, bands))
-    else:
-        convert(slice(None))
+    _in_bands(convert, len(flat))
     return lab.reshape(rgb.shape)
 
 
 def lab_to_rgb(lab: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
-    """Convert float Lab (..., H, W, 3) to float32 sRGB clipped to 0..1.
+    """Convert float Lab (..., H, W, 3) to float32 sRGB in 0..1, keeping every pixel's L*.
 
+    Colours outside sRGB are brought onto its edge at their own lightness
+    (see ``_onto_gamut``): a colorizer must not change the photo's tones.
     ``overwrite=True`` converts a float32 ``lab`` in place: a 12-megapixel
     image then needs 144 MB less.
     """
     lab = np.asarray(lab, dtype=np.float32)
     flat = lab.reshape(-1, lab.shape[-2], 3)
-    rgb = cv2.cvtColor(flat, cv2.COLOR_Lab2RGB, dst=flat if overwrite else None).reshape(lab.shape)
-    return np.clip(rgb, 0.0, 1.0, out=rgb)
+    out = flat if overwrite else np.empty_like(flat)
+
+    def convert(rows: slice) -> None:
+        rgb = cv2.cvtColor(flat[rows], cv2.COLOR_Lab2RGB)  # clipped to 0..1 by OpenCV
+        inside = cv2.inRange(rgb, (_INSIDE,) * 3, (1 - _INSIDE,) * 3)
+        gray = cv2.inRange(flat[rows], (-np.inf, -_INSIDE, -_INSIDE), (np.inf, _INSIDE, _INSIDE))  # exact already
+        edge = np.flatnonzero(cv2.bitwise_not(cv2.bitwise_or(inside, gray)))  # colours clipped, or on the edge
+        if edge.size:
+            pixels = rgb.reshape(-1, 3)
+            pixels[edge] = _onto_gamut(flat[rows].reshape(-1, 3)[edge])
+        out[rows] = rgb
+
+    _in_bands(convert, len(flat))  # each band is read before it is written: safe in place
+    return out.reshape(lab.shape)
+
+
+def _onto_gamut(lab: np.ndarray) -> np.ndarray:
+    """sRGB (0..1) of (N, 3) Lab colours that may lie outside sRGB, each at its own L*.
+
+    Clipping each channel, as OpenCV does, moves a saturated colour's
+    lightness by up to a few L*. Instead the colour moves in linear light
+    straight toward the gray of the same luminance Y (which fixes L*) until
+    every channel fits: it keeps its lightness and hue and loses only chroma.
+    """
+    f = cv2.transform(lab.reshape(-1, 1, 3), _LAB_TO_F).reshape(-1, 3)  # (fX, fY, fZ)
+    eps = np.float32(6 / 29)
+    xyz = np.maximum(f, eps) ** 3 + np.float32(3 * (6 / 29) ** 2) * (np.minimum(f, eps) - eps)  # f^-1
+    y = np.clip(xyz[:, 1:2], 0, 1)
+    away = cv2.transform(xyz.reshape(-1, 1, 3), _XYZN_TO_RGB).reshape(-1, 3) - y  # from the gray
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(away > 0, 1 - y, y) / np.abs(away)  # how far each channel may go
+    scale = np.minimum(np.minimum(room[:, 0], room[:, 1]), np.minimum(room[:, 2], 1))
+    linear = np.clip(y + scale[:, None] * away, 0, 1)
+    return np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear).astype(np.float32)
 
 
 def lab_to_rgb8(lab: np.ndarray, *, overwrite: bool = False) -> np.ndarray:

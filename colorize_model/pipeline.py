@@ -47,8 +47,8 @@ def lightness_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | No
 def _chroma_room(l_star: np.ndarray, saturation: float) -> np.ndarray:
     """Saturation, tapered to 0 within TAPER of black and white.
 
-    Near L* = 0 or 100 no sRGB colour has chroma: predicted colour there would
-    be clipped, and the clipping would change the pixel's lightness.
+    Near L* = 0 or 100 no sRGB colour has chroma: the colour fades out
+    smoothly there instead of being cut off at the edge of the gamut.
     """
     room = np.minimum(l_star, np.float32(lab.L_MAX) - l_star)
     room *= np.float32(saturation / TAPER)

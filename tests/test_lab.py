@@ -65,3 +65,17 @@ def test_lab_to_rgb_in_place(astronaut):
     converted = lab.rgb_to_lab(astronaut)
     expected = lab.lab_to_rgb8(converted)
     assert np.array_equal(lab.lab_to_rgb8(converted.copy(), overwrite=True), expected)
+
+
+def test_out_of_gamut_colours_keep_their_lightness():
+    """Too-saturated colours (a network's wishes) lose chroma, not lightness, and keep their hue side."""
+    rng = np.random.default_rng(2)
+    wishes = np.stack([rng.uniform(1, 99, 5000), rng.normal(0, 80, 5000), rng.normal(0, 80, 5000)], -1)
+    wishes = wishes.astype(np.float32).reshape(50, 100, 3)
+    rgb = lab.lab_to_rgb(wishes)
+    assert rgb.min() >= 0 and rgb.max() <= 1
+    back = lab.rgb_to_lab(rgb)
+    assert np.abs(back[..., 0] - wishes[..., 0]).max() < 0.02
+    assert np.hypot(back[..., 1], back[..., 2]).mean() < np.hypot(wishes[..., 1], wishes[..., 2]).mean()
+    signs = np.sign(back[..., 1:]) == np.sign(wishes[..., 1:])
+    assert signs[np.abs(back[..., 1:]) > 5].mean() > 0.95

@@ -101,7 +101,7 @@ def assert_colorized(result: Path | bytes, photo: Path) -> None:
     assert colour.shape[:2] == gray.shape
     lab = rgb_to_lab(colour)
     l_error = np.abs(lab[..., 0] - gray_to_l(gray))
-    assert l_error.mean() < 0.5 and np.percentile(l_error, 99) < 2.5  # rounding, gamut clipping
+    assert l_error.mean() < 0.5 and np.percentile(l_error, 99) < 2.5  # 8-bit rounding of dark tones
     assert np.hypot(lab[..., 1], lab[..., 2]).mean() > 4.0  # gray would be ~0
 
 
