@@ -92,8 +92,7 @@ class Colorizer:
 
     def predict_ab(self, l_star: np.ndarray, render_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Chroma planes a*, b* (H, W each) in Lab units for a lightness image L* (H, W)."""
-        size = render_size or self.render_size
-        small = cv2.resize(l_star, (size, size), interpolation=cv2.INTER_AREA)
+        small = render(l_star, render_size or self.render_size)
         return guided_upsample(self._network(small) * np.float32(lab.AB_SCALE), l_star)
 
     def colorize_l(self, l_star: np.ndarray, *, render_size: int | None = None,
@@ -115,6 +114,13 @@ class Colorizer:
         l_star, alpha = lightness_and_alpha(load_image(image))
         rgb = self.colorize_l(l_star, render_size=render_size, saturation=saturation)
         return rgb if alpha is None else np.dstack([rgb, alpha])
+
+
+def render(l_star: np.ndarray, size: int) -> np.ndarray:
+    """L* squeezed into the network's square input (area-averaged; for photos smaller than
+    the render this repeats pixels, which scored as well as bicubic and better than bilinear
+    on validation photos)."""
+    return cv2.resize(l_star, (size, size), interpolation=cv2.INTER_AREA)
 
 
 def colorize(image: ImageSource, *, model: ModelRef = "default", render_size: int | None = None,

@@ -138,10 +138,11 @@ def test_tuning_picks_the_best_vivid_setting():
     def row(psnr, ciede, cf):
         return {"psnr": psnr, "ciede2000": ciede, "colourfulness_ratio": cf, "auc_rebalanced": 0.8}
 
-    results = {(1.0, 0.0): row(25.0, 8.0, 0.5), (0.5, 0.5): row(24.8, 8.3, 0.9), (0.38, 0.5): row(24.9, 8.4, 0.95)}
-    assert tune.choose(results, "ciede2000", 0.85) == (0.5, 0.5)  # the muted best is not vivid enough
-    assert tune.choose(results, "psnr", 0.85) == (0.38, 0.5)
-    assert tune.choose(results, "ciede2000", 2.0) == (1.0, 0.0)  # none vivid enough: best of all
+    results = {(256, 1.0, 0.0): row(25.0, 8.0, 0.5), (192, 0.5, 0.5): row(24.8, 8.3, 0.9),
+               (256, 0.38, 0.5): row(24.9, 8.4, 0.95)}
+    assert tune.choose(results, "ciede2000", 0.85) == (192, 0.5, 0.5)  # the muted best is not vivid enough
+    assert tune.choose(results, "psnr", 0.85) == (256, 0.38, 0.5)
+    assert tune.choose(results, "ciede2000", 2.0) == (256, 1.0, 0.0)  # none vivid enough: best of all
 
 
 def test_validation_and_export_see_the_moving_average(photos, tmp_path):
@@ -187,3 +188,25 @@ def test_soup_averages_the_runs_weights(tmp_path):
     assert Colorizer.load(folder).colorize(samples.camera()).shape == samples.camera().shape + (3,)
     with pytest.raises(SystemExit, match="different architectures"):
         soup(runs[1:], tmp_path / "mixed")
+
+
+def test_tuning_command_sweeps_render_sizes(photos, tmp_path):
+    """End to end on an untrained network: every (render size, T, mix) is scored, one is chosen."""
+    from colorize_model.export import build_model, export_model
+    from colorize_model.models import ModelConfig
+    from training import tune
+
+    keras.utils.set_random_seed(0)
+    config = ModelConfig("unet", 64, 4, {}, "")
+    run = tmp_path / "run"
+    export_model(build_model(config), config, run / "export")
+    (run / "config.yaml").write_text(yaml.safe_dump({"data": str(photos), "validation_percent": 20,
+                                                     "render_size": 64, "input_channels": 4}))
+    done = subprocess.run([sys.executable, "-m", "training.tune", "--run", str(run), "--photos", "3",
+                           "--render-sizes", "32,48"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line.split() for line in done.stdout.splitlines() if line[:6].strip() in ("32", "48")]
+    assert len(rows) == 2 * len(tune.TEMPERATURES) * len(tune.MIXES)
+    assert all(np.isfinite([float(x) for x in row[3:]]).all() for row in rows)
+    chosen = done.stdout.splitlines()[-1]
+    assert chosen.startswith("chosen: render size ") and chosen.split()[3].rstrip(",") in ("32", "48")

@@ -1,17 +1,24 @@
 """Choose the decoding settings of a hybrid model on held-out training photos.
 
-    python -m training.tune --run runs/unet [--photos 300] [--min-colourfulness 0.85] [--criterion ciede2000]
+    python -m training.tune --run runs/unet [--photos 300] [--render-sizes 160,192,256]
+                            [--min-colourfulness 0.85] [--criterion ciede2000]
 
 The classifier's annealed mean (temperature T) and the regression mix into
 one ab map by ``mix`` (see ``colorize_model/architectures/unet.py``). Neither
-is learnt: this runs the network once per validation photo, decodes its
-outputs under every (T, mix) on a grid, scores each against the photo, and
-picks the most accurate setting by --criterion (lowest CIEDE2000 by default:
-it punishes a wrong colour more than a missing one, as a viewer does) among
-those still vivid enough (colourfulness ratio at least --min-colourfulness).
-Validation photos come out about 40 % more colourful than the development
-sets, hence the default threshold of 0.85 for a target of 0.6 there. The
-development sets are not used, so their figures stay honest.
+is learnt: this runs the network once per validation photo and render size,
+decodes its outputs under every (T, mix) on a grid, scores each against the
+photo, and picks the most accurate setting by --criterion (lowest CIEDE2000
+by default: it punishes a wrong colour more than a missing one, as a viewer
+does) among those still vivid enough (colourfulness ratio at least
+--min-colourfulness). Validation photos come out about 40 % more colourful
+than the development sets, hence the default threshold of 0.85 for a target
+of 0.6 there. The development sets are not used, so their figures stay honest.
+
+The render size is a decoding setting too: it sets how large the scene
+appears to the network, which learnt colours at the scale of its training
+crops (a photo's short side spanning 128-213 px). Validation photos are
+small, so a render upsamples them, but the scene's scale in the render
+depends only on the render size, as it does for a large photo.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from tqdm import tqdm
 
 from colorize_model import ab_grid, lab, metrics
 from colorize_model.export import load_keras
+from colorize_model.pipeline import render
 
 from .data import split_photos
 
@@ -57,20 +65,23 @@ def blend(annealed: np.ndarray, ab: np.ndarray, mix: float) -> np.ndarray:
     return mix * annealed + (1 - mix) * ab
 
 
-def sweep(network: keras.Model, paths: list[str], render_size: int, channels: int) -> dict:
+def sweep(network: keras.Model, paths: list[str], render_sizes: list[int], channels: int) -> dict:
+    """Mean scores per setting (render size, T, mix) over the photos."""
     prior = ab_grid.prior()
-    scores = {setting: [] for setting in itertools.product(TEMPERATURES, MIXES)}
+    scores = {setting: [] for setting in itertools.product(render_sizes, TEMPERATURES, MIXES)}
     for path in tqdm(paths, desc="tuning", unit="photo"):
         gt = np.asarray(Image.open(path).convert("RGB"))
         gt_lab = lab.rgb_to_lab(gt)
         l_star = gt_lab[..., 0]
         weights = metrics.rebalancing_weights(gt_lab[..., 1:], prior)  # depends on the photo alone
-        inputs = np.zeros((1, render_size, render_size, channels), np.float32)
-        inputs[0, ..., 0] = cv2.resize(l_star, (render_size,) * 2, interpolation=cv2.INTER_AREA)
-        logits, ab = (np.asarray(x)[0] for x in network(inputs))
-        annealed = {t: annealed_mean(logits, t) for t in TEMPERATURES}  # the costly part, once per T
-        for (temperature, mix), rows in scores.items():
-            small = blend(annealed[temperature], ab, mix).astype(np.float32) * lab.AB_SCALE
+        annealed, regressed = {}, {}  # the costly part, once per render size and T
+        for size in render_sizes:
+            inputs = np.zeros((1, size, size, channels), np.float32)
+            inputs[0, ..., 0] = render(l_star, size)
+            logits, regressed[size] = (np.asarray(x)[0] for x in network(inputs))
+            annealed.update({(size, t): annealed_mean(logits, t) for t in TEMPERATURES})
+        for (size, temperature, mix), rows in scores.items():
+            small = blend(annealed[size, temperature], regressed[size], mix).astype(np.float32) * lab.AB_SCALE
             full = cv2.resize(small, gt.shape[1::-1], interpolation=cv2.INTER_LINEAR)
             pred = lab.lab_to_rgb8(lab.merge_l_ab(l_star, full[..., 0], full[..., 1]))
             pred_lab = lab.rgb_to_lab(pred)
@@ -80,7 +91,7 @@ def sweep(network: keras.Model, paths: list[str], render_size: int, channels: in
     return {setting: dict(zip(COLUMNS, np.nanmean(np.array(rows), axis=0))) for setting, rows in scores.items()}
 
 
-def choose(results: dict, criterion: str, min_colourfulness: float) -> tuple[float, float]:
+def choose(results: dict, criterion: str, min_colourfulness: float) -> tuple:
     """The best setting by ``criterion`` among the vivid enough ones (among all if none is)."""
     vivid = [s for s, r in results.items() if r["colourfulness_ratio"] >= min_colourfulness]
     sign = -1 if criterion == "ciede2000" else 1  # lower is better only for the colour difference
@@ -91,20 +102,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", required=True, type=Path, help="run folder with export/ and config.yaml")
     parser.add_argument("--photos", type=int, default=300, help="validation photos to score")
+    parser.add_argument("--render-sizes", help="comma-separated render sizes to try (default: the config's)")
     parser.add_argument("--min-colourfulness", type=float, default=0.85,
                         help="least colourfulness ratio on validation photos (default 0.85)")
     parser.add_argument("--criterion", choices=["ciede2000", "psnr", "auc_rebalanced"], default="ciede2000")
     args = parser.parse_args()
     config = yaml.safe_load((args.run / "config.yaml").read_text())
     _, validation = split_photos(config["data"], config.get("validation_percent", 2))
-    results = sweep(heads(args.run / "export"), validation[:args.photos], config["render_size"],
-                    config.get("input_channels", 1))
-    print(f"{'T':>5} {'mix':>5} {'PSNR':>7} {'ΔE2000':>7} {'CF ratio':>9} {'AuC rebal.':>11}")
-    for (temperature, mix), r in sorted(results.items()):
-        print(f"{temperature:5.2f} {mix:5.2f} {r['psnr']:7.2f} {r['ciede2000']:7.3f} "
+    sizes = [int(s) for s in args.render_sizes.split(",")] if args.render_sizes else [config["render_size"]]
+    results = sweep(heads(args.run / "export"), validation[:args.photos], sizes, config.get("input_channels", 1))
+    print(f"{'render':>6} {'T':>5} {'mix':>5} {'PSNR':>7} {'ΔE2000':>7} {'CF ratio':>9} {'AuC rebal.':>11}")
+    for (size, temperature, mix), r in sorted(results.items()):
+        print(f"{size:6d} {temperature:5.2f} {mix:5.2f} {r['psnr']:7.2f} {r['ciede2000']:7.3f} "
               f"{r['colourfulness_ratio']:9.3f} {r['auc_rebalanced']:11.4f}")
-    temperature, mix = choose(results, args.criterion, args.min_colourfulness)
-    print(f"chosen: temperature {temperature}, mix {mix}")
+    size, temperature, mix = choose(results, args.criterion, args.min_colourfulness)
+    print(f"chosen: render size {size}, temperature {temperature}, mix {mix}")
 
 
 if __name__ == "__main__":
