@@ -68,3 +68,22 @@ def test_hybrid_loss_prefers_the_right_colour():
     good = loss(tf.constant(target), {"logits": tf.constant(right), "ab": tf.constant(ab)})["loss"]
     bad = loss(tf.constant(target), {"logits": tf.constant(wrong), "ab": tf.constant(ab)})["loss"]
     assert float(good) < float(bad)
+
+
+def test_decoded_term_scores_the_blend_users_see():
+    decode = {"temperature": 0.2, "mix": 0.4}
+    loss = HybridLoss(decoded_weight=10.0, decode=decode)
+    rng = np.random.default_rng(1)
+    target = tf.constant(rng.uniform(-0.4, 0.4, (1, 8, 8, 2)).astype(np.float32))
+    logits = rng.normal(0, 2, (1, 8, 8, len(ab_grid.BIN_CENTRES))).astype(np.float32)
+    ab = rng.uniform(-0.4, 0.4, (1, 8, 8, 2)).astype(np.float32)
+    terms = loss(target, {"logits": tf.constant(logits), "ab": tf.constant(ab)})
+    decoded = AnnealedMeanBlend(**decode)(logits, ab).numpy()
+    distance = np.sqrt(np.square(target.numpy() - decoded).sum(axis=-1)).mean()
+    assert float(terms["decoded"]) == pytest.approx(distance, rel=1e-3)
+    plain = HybridLoss()(target, {"logits": tf.constant(logits), "ab": tf.constant(ab)})
+    assert "decoded" not in plain
+    assert float(terms["loss"]) == pytest.approx(float(plain["loss"]) + 10.0 * distance, rel=1e-4)
+    # a blend that is the target (all regression) costs next to nothing
+    exact = HybridLoss(decoded_weight=1.0, decode={"temperature": 0.2, "mix": 0.0})
+    assert float(exact(target, {"logits": tf.constant(logits), "ab": target})["decoded"]) < 2e-3

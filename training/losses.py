@@ -5,6 +5,11 @@ soft-encoded on the 5 nearest in-gamut ab bins (Gaussian, sigma 5), each pixel
 weighted by the inverse of a smoothed prior of its colour (lambda 0.5) so
 rare, saturated colours are not drowned out by gray-brown. A Huber regression
 of ab rides along to keep the safe average available for decoding.
+
+Neither term scores what users see: the decoded blend of both heads. An
+optional third term (``decoded_weight``) does, as the ab distance of the
+decoded output (Euclidean, not squared, so an unsure pixel is pulled toward
+the most likely colour rather than toward the desaturating mean).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import keras
 import tensorflow as tf
 
 from colorize_model import ab_grid
+from colorize_model.architectures.unet import AnnealedMeanBlend
 from colorize_model.lab import AB_SCALE
 
 NEIGHBOURS = 5
@@ -36,13 +42,17 @@ def soft_encode(ab: tf.Tensor, centres: tf.Tensor) -> tf.Tensor:
 
 
 class HybridLoss:
-    """Rebalanced soft cross-entropy on logits plus weighted Huber on ab."""
+    """Rebalanced soft cross-entropy on logits plus weighted Huber on ab (plus, optionally,
+    the distance of the decoded output, decoded with the model's settings ``decode``)."""
 
-    def __init__(self, smoothing: float = 0.5, regression_weight: float = 50.0):
+    def __init__(self, smoothing: float = 0.5, regression_weight: float = 50.0,
+                 decoded_weight: float = 0.0, decode: dict | None = None):
         in_gamut_prior = ab_grid.prior()[ab_grid.IN_GAMUT]
         self.centres = tf.constant(ab_grid.BIN_CENTRES, tf.float32)
         self.class_weights = tf.constant(rebalance_weights(in_gamut_prior + 1e-12, smoothing))
         self.regression_weight = regression_weight
+        self.decoded_weight = decoded_weight
+        self.blend = AnnealedMeanBlend(**(decode or {}))
 
     def __call__(self, target_ab: tf.Tensor, outputs: dict) -> dict:
         logits, predicted_ab = outputs["logits"], outputs["ab"]
@@ -54,7 +64,12 @@ class HybridLoss:
         classification = tf.reduce_mean(cross_entropy * pixel_weight)
         regression = tf.reduce_mean(keras.losses.huber(target, predicted_ab, delta=0.1))
         total = classification + self.regression_weight * regression
-        return {"loss": total, "classification": classification, "regression": regression}
+        terms = {"classification": classification, "regression": regression}
+        if self.decoded_weight:
+            error = target - self.blend(logits, predicted_ab)
+            terms["decoded"] = tf.reduce_mean(tf.sqrt(tf.reduce_sum(tf.square(error), axis=-1) + 1e-6))
+            total += self.decoded_weight * terms["decoded"]
+        return {"loss": total, **terms}
 
 
 def mse_loss(target_ab: tf.Tensor, predicted_ab: tf.Tensor) -> dict:

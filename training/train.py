@@ -54,7 +54,7 @@ class Trainer:
         keras.mixed_precision.set_global_policy("float32")  # exports stay float32
 
         if config.get("loss", "hybrid") == "hybrid":
-            self.loss = losses.HybridLoss(**config.get("loss_args", {}))
+            self.loss = losses.HybridLoss(**config.get("loss_args", {}), decode=config.get("decode"))
         else:
             self.loss = losses.mse_loss
         warmup = min(config.get("warmup_steps", 500), config["steps"] // 2)
