@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help='"default" (built in), a model folder, or hf://owner/name[@revision]')
     parser.add_argument("--render-size", type=int, metavar="N",
                         help="square size the model sees; larger keeps small objects' colours, smaller is "
-                             "steadier and faster (default: the model's own, usually 256)")
+                             "steadier and faster (default: the model's own; 160 for the built-in one)")
     parser.add_argument("--saturation", type=float, default=1.0, metavar="S",
                         help="0 = gray, 1 = as predicted (default), above 1 = more vivid")
     parser.add_argument("--recursive", "-r", action="store_true", help="read folders with their sub-folders")
