@@ -53,6 +53,11 @@ def _linearize(rgb: np.ndarray) -> np.ndarray:
     return np.where(v > 0.04045, ((v + 0.055) / 1.055) ** 2.4, v / 12.92).astype(np.float32)
 
 
+def _gamma_encode(linear: np.ndarray) -> np.ndarray:
+    """Linear light (0..1) -> sRGB gamma, float32: the inverse of ``_linearize``."""
+    return np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear).astype(np.float32)
+
+
 def _in_bands(convert: Callable[[slice], None], rows: int) -> None:
     """Run ``convert`` on bands of rows, one task per band: numpy's loops use one core each."""
     bands = [slice(i, i + _BAND) for i in range(0, rows, _BAND)]
@@ -75,6 +80,12 @@ def _lab_f(t: np.ndarray) -> np.ndarray:
     toe *= np.float32(_SLOPE)
     f += toe
     return f
+
+
+def _lab_f_inverse(f: np.ndarray) -> np.ndarray:
+    """t from CIE's f(t): a cube, with the same linear toe below 6/29."""
+    eps = np.float32(6 / 29)
+    return np.maximum(f, eps) ** 3 + np.float32(1 / _SLOPE) * (np.minimum(f, eps) - eps)
 
 
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -130,15 +141,14 @@ def _onto_gamut(lab: np.ndarray) -> np.ndarray:
     every channel fits: it keeps its lightness and hue and loses only chroma.
     """
     f = cv2.transform(lab.reshape(-1, 1, 3), _LAB_TO_F).reshape(-1, 3)  # (fX, fY, fZ)
-    eps = np.float32(6 / 29)
-    xyz = np.maximum(f, eps) ** 3 + np.float32(3 * (6 / 29) ** 2) * (np.minimum(f, eps) - eps)  # f^-1
+    xyz = _lab_f_inverse(f)
     y = np.clip(xyz[:, 1:2], 0, 1)
     away = cv2.transform(xyz.reshape(-1, 1, 3), _XYZN_TO_RGB).reshape(-1, 3) - y  # from the gray
     with np.errstate(divide="ignore", invalid="ignore"):
         room = np.where(away > 0, 1 - y, y) / np.abs(away)  # how far each channel may go
     scale = np.minimum(np.minimum(room[:, 0], room[:, 1]), np.minimum(room[:, 2], 1))
     linear = np.clip(y + scale[:, None] * away, 0, 1)
-    return np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear).astype(np.float32)
+    return _gamma_encode(linear)
 
 
 def lab_to_rgb8(lab: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
