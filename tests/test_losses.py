@@ -87,3 +87,8 @@ def test_decoded_term_scores_the_blend_users_see():
     # a blend that is the target (all regression) costs next to nothing
     exact = HybridLoss(decoded_weight=1.0, decode={"temperature": 0.2, "mix": 0.0})
     assert float(exact(target, {"logits": tf.constant(logits), "ab": target})["decoded"]) < 2e-3
+
+
+def test_decoded_term_needs_decode_settings():
+    with pytest.raises(ValueError, match="decode"):
+        HybridLoss(decoded_weight=1.0)

@@ -52,7 +52,9 @@ class HybridLoss:
         self.class_weights = tf.constant(rebalance_weights(in_gamut_prior + 1e-12, smoothing))
         self.regression_weight = regression_weight
         self.decoded_weight = decoded_weight
-        self.blend = AnnealedMeanBlend(**(decode or {}))
+        if decoded_weight and not decode:
+            raise ValueError("decoded_weight needs the model's decode settings (config 'decode')")
+        self.blend = AnnealedMeanBlend(**decode) if decoded_weight else None
 
     def __call__(self, target_ab: tf.Tensor, outputs: dict) -> dict:
         logits, predicted_ab = outputs["logits"], outputs["ab"]
