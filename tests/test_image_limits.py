@@ -1,0 +1,55 @@
+"""The loader's pixel limit is checked from the file's header, before anything is decoded."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from colorize_model.errors import InputImageError
+from colorize_model.imageio import MAX_PIXELS, check_size, load_image
+from png_bomb import black_png  # tests/, on sys.path under pytest
+
+
+def test_file_over_the_limit_is_refused_from_its_header(tmp_path: Path) -> None:
+    """13000x12000 is over 150 MP but under the 300 MP where Pillow itself refuses;
+    only ten rows of pixels follow, so decoding would fail as 'truncated'."""
+    bomb = black_png(tmp_path / "bomb.png", 13000, 12000, rows=10)
+    with pytest.raises(InputImageError, match=r"^bomb\.png: 13000×12000 is 156\.0 megapixels, "
+                                              r"over the limit of 150$"):
+        load_image(bomb)
+
+
+def test_callers_limit_is_checked_before_decoding_too(tmp_path: Path) -> None:
+    bomb = black_png(tmp_path / "wide.png", 6000, 4001, rows=1)
+    with pytest.raises(InputImageError, match=r"6000×4001 is 24\.0 megapixels, over the limit of 24$"):
+        load_image(bomb, max_pixels=24_000_000)
+    fits = black_png(tmp_path / "fits.png", 6000, 4000)
+    assert load_image(fits, max_pixels=24_000_000).size == (6000, 4000)
+
+
+def test_beyond_pillows_own_limit_the_message_names_the_callers(tmp_path: Path) -> None:
+    bomb = black_png(tmp_path / "vast.png", 20000, 20000, rows=1)  # 400 MP: Image.open itself refuses
+    for limit in (MAX_PIXELS, 24_000_000):
+        with pytest.raises(InputImageError, match=rf"^vast\.png: over the limit of {limit // 10**6} megapixels$"):
+            load_image(bomb, max_pixels=limit)
+
+
+def test_check_size_on_an_opened_image(tmp_path: Path) -> None:
+    with Image.open(black_png(tmp_path / "tall.png", 100, 300, rows=1)) as image:
+        check_size(image, 30_000)
+        with pytest.raises(InputImageError, match=r"^tall\.png: 100×300"):
+            check_size(image, 29_999)
+
+
+def test_refusal_is_the_only_output(tmp_path: Path) -> None:
+    """Pillow warns between 150 and 300 MP; the refusal replaces that warning."""
+    bomb = black_png(tmp_path / "bomb.png", 13000, 12000, rows=1)
+    script = ("import sys\nfrom colorize_model.imageio import load_image\n"
+              "try:\n    load_image(sys.argv[1])\nexcept ValueError as error:\n    print(error)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(bomb)], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[1])
+    assert (done.stdout, done.stderr) == ("bomb.png: 13000×12000 is 156.0 megapixels, over the limit of 150\n", "")
