@@ -16,11 +16,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import __version__
-from .errors import ColorizeError
+from .errors import ColorizeError, one_line
 from .imageio import save_image
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".jp2", ".pgm", ".ppm"}
-KEPT_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}  # written as they came
+from .naming import IMAGE_SUFFIXES, output_name
 
 EPILOG = """\
 examples:
@@ -74,10 +72,6 @@ def find_inputs(patterns: list[str], recursive: bool) -> list[tuple[Path, Path]]
     return found
 
 
-def output_name(relative: Path) -> Path:
-    return relative if relative.suffix.lower() in KEPT_SUFFIXES else relative.with_suffix(".png")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     jobs = find_inputs(args.inputs, args.recursive)
@@ -100,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 colorize_one(colorizer, source, target, args)
             except (ColorizeError, OSError, ValueError) as error:
                 failed += 1
-                tqdm.write(f"colorize: error: {source}: {_one_line(error, source)}", file=sys.stderr)
+                tqdm.write(f"colorize: error: {source}: {one_line(error, source.name)}", file=sys.stderr)
     done = len(jobs) - failed
     print(f"{done} of {len(jobs)} photos colorized into {args.output}" + (f", {failed} failed" if failed else ""),
           file=sys.stderr)
@@ -123,12 +117,6 @@ def _same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
-
-
-def _one_line(error: Exception, source: Path) -> str:
-    text = str(error).replace("\n", " ")
-    prefix = f"{source.name}: "
-    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 if __name__ == "__main__":

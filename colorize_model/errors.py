@@ -11,3 +11,10 @@ class InputImageError(ColorizeError, ValueError):
 
 class ModelError(ColorizeError):
     """A model that cannot be found, fetched or loaded."""
+
+
+def one_line(error: Exception, name: str) -> str:
+    """The error's message on one line, less the file name it starts with (the caller shows the path)."""
+    text = str(error).replace("\n", " ")
+    prefix = f"{name}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
