@@ -1,7 +1,8 @@
 """The training input pipeline (tf.data): photos in, random square RGB crops out.
 
-* per-source sampling weights (n ** power) so pets or one ImageNet class
-  cannot dominate;
+* per-source sampling weights (n ** power, times a factor per source) so pets
+  or one ImageNet class cannot dominate; sources of tiny photos cropped at
+  their own scale;
 * decode, random scale/crop/flip with stateless random ops, drop near-gray
   photos (their ab teaches nothing), skip unreadable files;
 * a fixed validation split by file-name hash.
@@ -22,6 +23,7 @@ import tensorflow as tf
 
 from colorize_model import lab
 
+from . import hints
 from .photos import find_photos, is_validation
 
 GRAY_CHROMA = 6.0  # mean max(RGB)-min(RGB) below this (of 255): a gray photo
@@ -63,26 +65,58 @@ def split_photos(root: str, validation_percent: float) -> tuple[dict[str, list[s
     return {s: p for s, p in train.items() if p}, validation
 
 
-def training_dataset(by_source: dict[str, list[str]], *, size: int, batch: int, seed: int,
-                     source_power: float = 0.5, min_scale: float = 0.6) -> tf.data.Dataset:
-    """An endless, checkpointable stream of uint8 RGB batches (batch, size, size, 3)."""
-    sources = sorted(by_source)
-    weights = np.array([len(by_source[s]) for s in sources], dtype=np.float64) ** source_power
+def _crops(paths: dict[str, list[str]], weights: dict[str, float], *, size: int, seed: int,
+           min_scale: float) -> tf.data.Dataset:
+    """An endless stream of colourful random crops from ``paths``, sources drawn by ``weights``."""
+    sources = sorted(paths)
+    total = sum(weights[s] for s in sources)
     streams = [
-        tf.data.Dataset.from_tensor_slices(by_source[s])
-        .shuffle(len(by_source[s]), seed=seed + i, reshuffle_each_iteration=True)
+        tf.data.Dataset.from_tensor_slices(paths[s])
+        .shuffle(len(paths[s]), seed=seed + i, reshuffle_each_iteration=True)
         .repeat()
         for i, s in enumerate(sources)
     ]
-    paths = tf.data.Dataset.sample_from_datasets(streams, weights / weights.sum(), seed=seed)
-    crops = (
-        tf.data.Dataset.zip(paths, tf.data.Dataset.random(seed=seed).batch(2))
+    chosen = tf.data.Dataset.sample_from_datasets(streams, [weights[s] / total for s in sources], seed=seed)
+    return (
+        tf.data.Dataset.zip(chosen, tf.data.Dataset.random(seed=seed).batch(2))
         .map(lambda path, s: _random_crop(_decode(path), s, size, min_scale),
              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .ignore_errors()
         .filter(_is_colourful)
     )
-    return crops.batch(batch, drop_remainder=True).prefetch(2)
+
+
+def source_weights(by_source: dict[str, list[str]], power: float = 0.5,
+                   scale: dict[str, float] | None = None) -> dict[str, float]:
+    """Sampling weight of each source: n ** power, times an optional per-source factor."""
+    scale = scale or {}
+    return {s: len(paths) ** power * scale.get(s, 1.0) for s, paths in by_source.items()}
+
+
+def training_dataset(by_source: dict[str, list[str]], *, size: int, batch: int, seed: int,
+                     source_power: float = 0.5, source_scale: dict[str, float] | None = None,
+                     native_sizes: dict[str, int] | None = None, min_scale: float = 0.6) -> tf.data.Dataset:
+    """An endless, checkpointable stream of uint8 RGB batches (batch, size, size, 3).
+
+    Sources named in ``native_sizes`` (e.g. 64-px Tiny-ImageNet) are cropped at
+    their own scale instead of blown up: they come in batches of their own,
+    ``(size / native) ** 2`` times as many crops, so every batch has as many pixels.
+    """
+    weights = source_weights(by_source, source_power, source_scale)
+    groups: dict[int, list[str]] = {}
+    for source in sorted(by_source):
+        groups.setdefault((native_sizes or {}).get(source, size), []).append(source)
+    streams, shares = [], []
+    for i, (crop, sources) in enumerate(sorted(groups.items(), reverse=True)):
+        crops = _crops({s: by_source[s] for s in sources}, weights, size=crop, seed=seed + 1000 * i,
+                       min_scale=min_scale)
+        streams.append(crops.batch(max(1, round(batch * (size / crop) ** 2)), drop_remainder=True))
+        shares.append(sum(weights[s] for s in sources))
+    if len(streams) == 1:
+        return streams[0].prefetch(2)
+    total = sum(shares)
+    mixed = tf.data.Dataset.sample_from_datasets(streams, [w / total for w in shares], seed=seed)
+    return mixed.prefetch(2)
 
 
 def validation_batches(paths: list[str], *, size: int, batch: int) -> tf.data.Dataset:
@@ -96,9 +130,17 @@ def validation_batches(paths: list[str], *, size: int, batch: int) -> tf.data.Da
     return images.filter(_is_colourful).batch(batch)
 
 
-def to_model_batch(rgb: np.ndarray, input_channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 RGB batch -> (network input: L* then zero hint channels, target ab / 128)."""
+def to_model_batch(rgb: np.ndarray, input_channels: int,
+                   rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 RGB batch -> (network input: L* then hint channels, target ab / 128).
+
+    The hint channels are simulated from the photo when ``rng`` is given
+    (``training.hints``), zeros (no hints) otherwise.
+    """
     lab_batch = lab.rgb_to_lab(rgb)
+    target = lab_batch[..., 1:] / lab.AB_SCALE
     inputs = np.zeros(rgb.shape[:3] + (input_channels,), dtype=np.float32)
     inputs[..., 0] = lab_batch[..., 0]
-    return inputs, lab_batch[..., 1:] / lab.AB_SCALE
+    if rng is not None and input_channels > 1:
+        inputs[..., 1:] = hints.simulate(target, rng)
+    return inputs, target

@@ -67,7 +67,9 @@ class Trainer:
         train, self.validation = data.split_photos(config["data"], config.get("validation_percent", 2))
         self.dataset = data.training_dataset(train, size=config["crop"], batch=config["batch"],
                                              seed=config.get("seed", 0),
-                                             source_power=config.get("source_power", 0.5))
+                                             source_power=config.get("source_power", 0.5),
+                                             source_scale=config.get("source_scale"),
+                                             native_sizes=config.get("native_sizes"))
         self.iterator = iter(self.dataset)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
@@ -105,13 +107,21 @@ class Trainer:
             self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
             tqdm.write(f"resumed from {self.manager.latest_checkpoint} at step {int(self.step)}")
 
-    def validate(self) -> float:
-        totals = []
+    def hint_rng(self, step: int) -> np.random.Generator | None:
+        """The simulated hints' draws for one step (none unless the config trains hints)."""
+        return np.random.default_rng([self.config.get("seed", 0), step]) if self.config.get("hints") else None
+
+    def validate(self) -> dict[str, float]:
+        """Validation loss without hints, and with simulated hints (fixed draws) if trained with them."""
+        totals: dict[str, list[float]] = {"loss": [], "loss_hints": []}
         batches = data.validation_batches(self.validation[:self.config.get("validation_photos", 512)],
                                           size=self.config["crop"], batch=self.config["batch"])
-        for rgb in batches.as_numpy_iterator():
-            totals.append(float(self._validation_step(*data.to_model_batch(rgb, self.channels))["loss"]))
-        return float(np.mean(totals)) if totals else float("nan")
+        for i, rgb in enumerate(batches.as_numpy_iterator()):
+            totals["loss"].append(float(self._validation_step(*data.to_model_batch(rgb, self.channels))["loss"]))
+            if self.config.get("hints"):
+                batch = data.to_model_batch(rgb, self.channels, np.random.default_rng([-1, i]))
+                totals["loss_hints"].append(float(self._validation_step(*batch)["loss"]))
+        return {name: float(np.mean(values)) for name, values in totals.items() if values}
 
     @contextlib.contextmanager
     def averaged_weights(self):
@@ -153,7 +163,7 @@ class Trainer:
         started, start_step = time.monotonic(), int(self.step)
         while int(self.step) < total and not stop["asked"]:
             rgb = next(self.iterator).numpy()
-            result = self._train_step(*data.to_model_batch(rgb, self.channels))
+            result = self._train_step(*data.to_model_batch(rgb, self.channels, self.hint_rng(int(self.step))))
             self.step.assign_add(1)
             step = int(self.step)
             bar.update(1)
@@ -178,17 +188,19 @@ class Trainer:
 
     def _export_and_validate(self, step: int) -> None:
         with self.averaged_weights():
-            loss = self.validate()
+            scores = self.validate()
             folder = self.export()
         colorizer = Colorizer.load(folder)
         with self.writer.as_default(step=step):
-            tf.summary.scalar("validation/loss", loss)
+            for name, value in scores.items():
+                tf.summary.scalar(f"validation/{name}", value)
             tf.summary.image("validation/samples", self._samples(colorizer), max_outputs=SAMPLES)
             if self.config.get("eval_sets"):
                 report = evaluate_sets({"model": colorizer.colorize}, self.config["eval_sets"], progress=False)
                 for metric, value in report["pooled"]["mean"]["model"].items():
                     tf.summary.scalar(f"eval/{metric}", value)
-        tqdm.write(f"step {step}: validation loss {loss:.4f}, exported {folder}")
+        shown = ", ".join(f"{name} {value:.4f}" for name, value in scores.items())
+        tqdm.write(f"step {step}: validation {shown}, exported {folder}")
 
     def _samples(self, colorizer: Colorizer) -> np.ndarray:
         """A few validation photos: gray input above, colorized below."""
