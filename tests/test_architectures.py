@@ -23,9 +23,10 @@ def test_seed_is_the_original_network():
 def test_unet_fits_the_cpu_budget():
     model = architectures.build("unet", 256)
     assert model.count_params() < 2_000_000
-    assert model.output_shape == (None, 64, 64, 2)
-    output = model(np.zeros((1, 256, 256, 4), np.float32)).numpy()
-    assert np.all(np.abs(output) <= 1.0)
+    assert tuple(model.output["ab"].shape) == (None, 64, 64, 2)
+    output = model(np.zeros((1, 256, 256, 4), np.float32))
+    assert np.all(np.abs(output["ab"].numpy()) <= 1.0)
+    np.testing.assert_allclose(output["probabilities"].numpy().sum(axis=-1), 1.0, rtol=1e-5)
 
 
 def test_training_and_inference_share_weights():

@@ -18,9 +18,14 @@ def test_runtime_matches_keras(tmp_path, name, channels, size):
     l_star = np.random.default_rng(0).uniform(0, 100, (size, size)).astype(np.float32)
     batch = np.zeros((1, size, size, channels), np.float32)
     batch[..., 0] = l_star
-    expected = model(batch).numpy()[0]
+    outputs = model(batch)
+    expected = (outputs["ab"] if isinstance(outputs, dict) else outputs).numpy()[0]
     runtime = RuntimeModel(folder.runtime_file, channels)
-    assert np.abs(runtime(l_star) - expected).max() < 1e-4
+    ab, distribution = runtime.run(l_star)
+    assert np.abs(ab - expected).max() < 1e-4
+    assert runtime.has_distribution == isinstance(outputs, dict)
+    if distribution is not None:
+        assert np.abs(distribution - outputs["probabilities"].numpy()[0]).max() < 1e-4
     # the same file renders other sizes too
     assert runtime(l_star[: size // 2, : size // 2]).shape[0] == expected.shape[0] // 2
 
@@ -31,7 +36,7 @@ def test_export_round_trip_and_replace(tmp_path):
     target = export_model(model, config, tmp_path / "model")
     reloaded = load_keras(target)
     x = np.random.default_rng(1).uniform(0, 100, (1, 64, 64, 4)).astype(np.float32)
-    assert np.allclose(reloaded(x).numpy(), model(x).numpy(), atol=1e-6)
+    assert np.allclose(reloaded(x)["ab"].numpy(), model(x)["ab"].numpy(), atol=1e-6)
     assert Colorizer.load(target).render_size == 128
     export_model(architectures.build("unet"), ModelConfig("unet", 192, 4), target)  # replaces whole
     assert Colorizer.load(target).render_size == 192

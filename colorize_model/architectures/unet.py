@@ -16,9 +16,8 @@ mean of the class distribution (temperature ``T``), mixed with the regression
 by the weight ``mix``. Both are settings of the exported model, chosen on
 held-out photos, not trained.
 
-Input channels: L* (0..100), then ab hints / 128 and a hint mask, zeros when
-there are no hints, so hint-guided colorization can be trained later from
-these weights.
+Input channels: L* (0..100), then ab hints / 128 and a hint mask (see
+``colorize_model.hints``), zeros when there are no hints.
 """
 
 from __future__ import annotations
@@ -110,11 +109,19 @@ def build_for_training(render_size: int | None = None) -> keras.Model:
 
 
 def for_inference(network: keras.Model, temperature: float = 0.38, mix: float = 1.0) -> keras.Model:
-    """Put the decoder on a (trained) network; the layers, and so weights, are shared."""
-    decoded = AnnealedMeanBlend(temperature, mix, name="decode")(network.output["logits"], network.output["ab"])
-    return keras.Model(network.input, decoded, name="unet")
+    """Put the decoder on a (trained) network; the layers, and so weights, are shared.
+
+    Outputs: "ab", the decoded colour, and "probabilities", the classifier's
+    distribution over the ab bins (at temperature 1), from which the package
+    suggests colours to a user.
+    """
+    logits = network.output["logits"]
+    decoded = AnnealedMeanBlend(temperature, mix, name="decode")(logits, network.output["ab"])
+    probabilities = layers.Softmax(name="probabilities")(logits)
+    return keras.Model(network.input, {"ab": decoded, "probabilities": probabilities}, name="unet")
 
 
 def build(render_size: int | None = None, temperature: float = 0.38, mix: float = 1.0) -> keras.Model:
-    """The inference network: L* and hints in, ab / 128 out at 1/4 of the size."""
+    """The inference network: L* and hints in, ab / 128 (and the bins' probabilities) out at
+    1/4 of the size."""
     return for_inference(build_for_training(render_size), temperature, mix)
