@@ -31,6 +31,7 @@ from colorize_model.models import ModelConfig
 from . import data, losses
 
 SAMPLES = 6  # validation photos shown in TensorBoard at each export
+VALIDATION_HINT_SEED = 2**31  # the validation hints: the same draws at every export, apart from any run seed
 
 
 def load_config(path: str) -> dict:
@@ -119,7 +120,7 @@ class Trainer:
         for i, rgb in enumerate(batches.as_numpy_iterator()):
             totals["loss"].append(float(self._validation_step(*data.to_model_batch(rgb, self.channels))["loss"]))
             if self.config.get("hints"):
-                batch = data.to_model_batch(rgb, self.channels, np.random.default_rng([-1, i]))
+                batch = data.to_model_batch(rgb, self.channels, np.random.default_rng([VALIDATION_HINT_SEED, i]))
                 totals["loss_hints"].append(float(self._validation_step(*batch)["loss"]))
         return {name: float(np.mean(values)) for name, values in totals.items() if values}
 
