@@ -23,7 +23,16 @@ from .errors import ModelError
 
 HUB_PREFIX = "hf://"
 ALLOWED_FILES = ("config.json", "model.tflite", "*.weights.h5", "README.md")
-_REPO_ID = re.compile(r"[\w.-]+/[\w.-]+")
+# The Hub's rules for an owner or a name (huggingface_hub's validate_repo_id):
+# ASCII letters, digits, '-', '_', '.', starting and ending with a letter, digit
+# or '_', at most 96, no '--' or '..'.
+_HUB_NAME = re.compile(r"(?!.*(--|\.\.))\w(?:[\w.-]{0,94}\w)?", re.ASCII)
+# A branch, tag or commit: '/'-separated parts of safe characters, none empty,
+# none starting with '.' (so never '..'), no backslash. huggingface_hub writes
+# the commit it resolves to a file named after the revision, so a revision
+# such as '../../x' or '/abs/path' would write outside the cache.
+_REVISION = re.compile(r"(?!.*\.lock(/|$))\w[\w.+-]*(?:/\w[\w.+-]*)*", re.ASCII)
+_MAX_REVISION = 255
 # What each binary must start with, so a renamed pickle is never handed on.
 _SIGNATURES = {".tflite": (4, b"TFL3"), ".h5": (0, b"\x89HDF\r\n\x1a\n")}
 
@@ -33,9 +42,24 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
     if not ref.startswith(HUB_PREFIX):
         raise ModelError(f"{ref}: not a Hub model reference (expected hf://owner/name[@revision])")
     repo_id, at, revision = ref[len(HUB_PREFIX):].partition("@")
-    if not _REPO_ID.fullmatch(repo_id) or (at and not revision):
+    if at and not revision:
         raise ModelError(f"{ref}: expected hf://owner/name or hf://owner/name@revision")
+    check_names(repo_id, revision or None, ref)
     return repo_id, revision or None
+
+
+def check_names(repo_id: str, revision: str | None, where: str) -> None:
+    """Refuse an owner, name or revision the Hub cannot have, before any request or file is made."""
+    where = where if where.isprintable() else ascii(where)  # one line, whatever was typed
+    if repo_id.count("/") != 1:
+        raise ModelError(f"{where}: expected hf://owner/name or hf://owner/name@revision")
+    for part, what in zip(repo_id.split("/"), ("owner", "name")):
+        if not _HUB_NAME.fullmatch(part):
+            raise ModelError(f"{where}: {what} {part!r} is not a Hub name (letters, digits, '-', '_', "
+                             "'.'; not starting or ending with '-' or '.'; no '--' or '..'; at most 96)")
+    if revision is not None and (len(revision) > _MAX_REVISION or not _REVISION.fullmatch(revision)):
+        raise ModelError(f"{where}: revision {revision!r} is not a branch, tag or commit name (parts of "
+                         "letters, digits, '_', '-', '+', '.' separated by '/', not starting with '.')")
 
 
 def download_model(repo_id: str, revision: str | None = None) -> Path:
@@ -44,6 +68,7 @@ def download_model(repo_id: str, revision: str | None = None) -> Path:
     from huggingface_hub import constants, errors, snapshot_download
 
     where = f"{HUB_PREFIX}{repo_id}" + (f"@{revision}" if revision else "")
+    check_names(repo_id, revision, where)
     hub = constants.ENDPOINT
     try:
         folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=list(ALLOWED_FILES)))
@@ -69,6 +94,8 @@ def download_model(repo_id: str, revision: str | None = None) -> Path:
         raise ModelError(f"{where}: {str(error).splitlines()[0]}") from None
     except (OSError, httpx2.HTTPError) as error:
         raise ModelError(f"{where}: download from {hub} failed ({type(error).__name__}: {error})") from None
+    if not folder.is_dir():  # huggingface_hub makes no snapshot folder when nothing matched
+        raise ModelError(f"{where}: none of the model's files ({', '.join(ALLOWED_FILES)}) on {hub}")
     for file in sorted(folder.iterdir()):
         _check_file(file, where)
     return folder

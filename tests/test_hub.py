@@ -13,16 +13,13 @@ a test passes only if nothing needs the internet.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 from importlib import metadata
 from pathlib import Path
 
@@ -32,21 +29,15 @@ import yaml
 from PIL import Image
 
 from colorize_model.models import ModelConfig
+from sandbox import Sandbox
 
 BIN = Path(sys.executable).parent
 TESTS = Path(__file__).parent
 OLAH, STANDIN, OLAH_PUBLISHED = "http://127.0.0.1:8090", "http://127.0.0.1:8091", "http://127.0.0.1:8092"
+ANY_REVISION = "http://127.0.0.1:8093"  # hub_any_revision.py
 DEAD = "http://127.0.0.1:9"  # nothing listens there: "no network"
 TOKEN = "hf_standin_token"
 LFS_SUFFIXES = (".tflite", ".h5")
-# Brings the namespace's loopback up (SIOCSIFFLAGS: IFF_UP | IFF_LOOPBACK | IFF_RUNNING) and holds it.
-HOLD_NAMESPACE = (
-    "import fcntl, signal, socket, struct\n"
-    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-    "fcntl.ioctl(s, 0x8914, struct.pack('16sH', b'lo', 0x1 | 0x8 | 0x40))\n"
-    "print('up', flush=True)\n"
-    "signal.pause()\n"
-)
 PREDICT = (
     "import sys, numpy as np\n"
     "from colorize_model import Colorizer\n"
@@ -56,58 +47,13 @@ PREDICT = (
 )
 
 
-def die_with_parent() -> None:
-    """Popen preexec: the servers and the namespace end with this test process, even if it is killed."""
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-class Sandbox:
-    """A network namespace with only loopback; commands run inside it."""
-
-    def __init__(self, home: Path):
-        self.holder = subprocess.Popen([shutil.which("unshare"), "--net", sys.executable, "-c", HOLD_NAMESPACE],
-                                       stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
-        if self.holder.stdout.readline().strip() != "up":
-            raise RuntimeError("cannot make a network namespace (needs root: unshare --net)")
-        self.home = home
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
-        self.env.update(HF_HOME=str(home / "hf-home"), HF_HUB_DISABLE_PROGRESS_BARS="1",
-                        HF_HUB_DISABLE_TELEMETRY="1", PYTHONPATH=str(TESTS.parent))
-
-    def command(self, args: list[str]) -> list[str]:
-        return [shutil.which("nsenter"), f"--net=/proc/{self.holder.pid}/ns/net", "--", *map(str, args)]
-
-    def run(self, args: list, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run(self.command(args), env={**self.env, **env}, capture_output=True, text=True,
-                              cwd=cwd or self.home)
-
-    def start(self, args: list, ready: str, cwd: Path) -> subprocess.Popen:
-        """Start a server and wait until it prints ``ready`` (or dies)."""
-        server = subprocess.Popen(self.command(args), env=self.env, cwd=cwd, text=True, preexec_fn=die_with_parent,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        log, up = [], threading.Event()
-
-        def drain() -> None:
-            for line in server.stdout:
-                log.append(line)
-                if ready in line:
-                    up.set()
-            up.set()
-
-        threading.Thread(target=drain, daemon=True).start()
-        up.wait()
-        if server.poll() is not None:
-            raise RuntimeError(f"{args[0]} did not start:\n{''.join(log)}")
-        return server
-
-    def close(self) -> None:
-        self.holder.kill()
-        self.holder.wait()
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
-    box = Sandbox(tmp_path_factory.mktemp("sandbox"))
+    home = tmp_path_factory.mktemp("sandbox")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "proxy" not in k.lower()}
+    env.update(HF_HOME=str(home / "hf-home"), HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_TELEMETRY="1",
+               PYTHONPATH=str(TESTS.parent))
+    box = Sandbox(home, env)
     yield box
     box.close()
 
@@ -284,6 +230,57 @@ def test_pull_errors_are_one_clear_line(sandbox, hub, photo, model, env, needles
     cache = sandbox.home / "cache-errors"
     shutil.rmtree(cache, ignore_errors=True)
     one_line_error(cli(sandbox, model, photo, **{"HF_ENDPOINT": OLAH, "HF_HUB_CACHE": str(cache), **env}), *needles)
+
+
+@pytest.mark.parametrize("ref", [
+    "hf://alice/tiny@../../../escaped", "hf://alice/tiny@/tmp/escaped", "hf://alice/tiny@refs/../../x",
+    "hf://alice/tiny@a\\..\\x", "hf://alice/tiny@.git", "hf://alice/tiny@v1/", "hf://alice/tiny@v1 x",
+    "hf://alice/tiny@v1\nx", "hf://alice/tiny@x@y", "hf://alice/tiny@" + "v" * 256,
+    "hf://../tiny", "hf://alice/..", "hf://alice/.tiny", "hf://alice/tiny-", "hf://al--ice/tiny",
+    "hf://alice/ti..ny", "hf://alice/tiny/x", "hf://ålice/tiny", "hf://alice/" + "t" * 97,
+])
+def test_names_the_hub_cannot_have_are_refused_before_any_request(ref):
+    """Through the Python API, in this process: one line that names the bad part."""
+    from colorize_model import Colorizer
+    from colorize_model.errors import ModelError
+
+    refusal = (r"^[^\n]*: ((owner|name) '.*' is not a Hub name|revision '.*' is not a branch, tag or commit name"
+               r"|expected hf://owner/name or hf://owner/name@revision)( \(.*\))?$")
+    with pytest.raises(ModelError, match=refusal):
+        Colorizer.load(ref)
+    repo_id, _, revision = ref[len("hf://"):].partition("@")
+    with pytest.raises(ModelError, match=refusal):
+        Colorizer.from_pretrained(repo_id, revision=revision or None)
+
+
+@pytest.mark.parametrize("ref", ["hf://alice/tiny", "hf://alice/tiny@v1.0+cpu", "hf://Alice_1/tiny.v2-x@refs/pr/1",
+                                 "hf://alice/tiny@" + "c" * 40])
+def test_names_the_hub_can_have_are_accepted(ref):
+    from colorize_model.hub import parse_ref
+
+    repo_id, revision = parse_ref(ref)
+    assert f"hf://{repo_id}" + (f"@{revision}" if revision else "") == ref
+
+
+def test_revision_cannot_write_outside_the_cache(sandbox, photo, tmp_path):
+    """Against a server that resolves any revision, huggingface_hub would write the
+    commit to cache/models--alice--tiny/refs/REVISION: outside the cache for these."""
+    server = sandbox.start([sys.executable, TESTS / "hub_any_revision.py", ANY_REVISION.rsplit(":", 1)[1]],
+                           "ready", tmp_path)
+    cache = tmp_path / "home" / "cache"
+    try:
+        for revision in ("../../../escaped", str(tmp_path / "absolute")):
+            done = cli(sandbox, f"hf://alice/tiny@{revision}", photo, HF_ENDPOINT=ANY_REVISION,
+                       HF_HUB_CACHE=str(cache))
+            one_line_error(done, revision, "revision")
+        assert list(tmp_path.iterdir()) == []  # no request (the server logs each), no cache, no escape
+        # A proper revision reaches the server, which answers with a folder that has no model.
+        one_line_error(cli(sandbox, "hf://alice/tiny@v1", photo, HF_ENDPOINT=ANY_REVISION,
+                           HF_HUB_CACHE=str(cache)), "hf://alice/tiny@v1", "none of the model's files")
+        assert "GET /api/models/alice/tiny/revision/v1" in (tmp_path / "requests.log").read_text()
+        assert (cache / "models--alice--tiny" / "refs" / "v1").read_text() == "c" * 40
+    finally:
+        stop(server)
 
 
 def test_bad_token_is_one_clear_line(sandbox, tmp_path, photo):
