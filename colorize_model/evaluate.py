@@ -29,13 +29,16 @@ from .atomic import atomic_write
 from .errors import ColorizeError, InputImageError
 from .imageio import load_image
 from .lab import l_to_gray, rgb_to_l
-from .metrics import SSIM_MIN_SIDE, score_pair
+from .metrics import SSIM_MIN_SIDE, colourfulness, score_pair
 from .pipeline import Colorizer
+from .simulated_hints import disks, hint_error, nearest_hint, seed_for
 
-# A model as evaluation sees it: 16-bit gray (H, W) in, 8-bit RGB (H, W, 3) out.
-Predict = Callable[[np.ndarray], np.ndarray]
+# A model as evaluation sees it: 16-bit gray (H, W) in, 8-bit RGB (H, W, 3) out;
+# with hints, ``predict(gray, hints=rgba)``.
+Predict = Callable[..., np.ndarray]
 
 GRAY = "gray"
+NEAREST = "nearest hint"  # the non-learned baseline with hints
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 # (key in the scores, row label, format) for the printed tables.
 TABLE_ROWS = [
@@ -43,9 +46,11 @@ TABLE_ROWS = [
     ("ssim", "SSIM", "{:.4f}"),
     ("ciede2000", "CIEDE2000", "{:.2f}"),
     ("colourfulness_ratio", "colourfulness ratio", "{:.3f}"),
+    ("colourfulness_ratio_of_means", "colourfulness, ratio of means", "{:.3f}"),
     ("auc", "AuC", "{:.3f}"),
     ("auc_rebalanced", "AuC rebalanced", "{:.3f}"),
     ("seed_accuracy", "seed accuracy", "{:.3f}"),
+    ("hint_error", "hint error (CIEDE2000)", "{:.2f}"),
     ("seconds", "seconds / image", "{:.3f}"),
 ]
 
@@ -82,16 +87,19 @@ def load_ground_truth(path: Path) -> np.ndarray:
 
 def evaluate_sets(models: Mapping[str, Predict], set_dirs: Sequence[str | os.PathLike], *,
                   prior: np.ndarray | None = None, limit: int | None = None,
-                  progress: bool = True) -> dict[str, Any]:
+                  progress: bool = True, hints: int = 0) -> dict[str, Any]:
     """Score every model and the gray baseline on every image of every set.
 
     Returns the report: per set the scores of each image and their means, and
     ``pooled`` (the mean over all images). ``prior`` weighs the rebalanced
     AuC (default: the training photos'); ``limit`` takes the first images of
     each set. ``progress`` shows a progress bar when stderr is a terminal.
+    With ``hints`` = N > 0 every photo also gets N simulated hints (fixed per
+    photo): each model is scored with them beside itself without, and the
+    ``nearest hint`` baseline over the first model's automatic result.
     """
-    if GRAY in models:
-        raise ColorizeError(f"the model name {GRAY!r} is kept for the gray baseline")
+    if GRAY in models or NEAREST in models:
+        raise ColorizeError(f"the model names {GRAY!r} and {NEAREST!r} are kept for the baselines")
     models = {GRAY: gray_baseline, **models}
     prior = ab_grid.prior() if prior is None else prior
     folders = [Path(d) for d in set_dirs]
@@ -102,36 +110,54 @@ def evaluate_sets(models: Mapping[str, Predict], set_dirs: Sequence[str | os.Pat
     report: dict[str, Any] = {"models": list(models), "sets": {}}
     every_image = []
     for name, folder in zip(names, folders):
-        images = [_score_image(path, models, prior)
+        images = [_score_image(path, models, prior, hints)
                   for path in tqdm(files[name], desc=name, unit="image",
                                    disable=None if progress else True)]
         report["sets"][name] = {"folder": str(folder), "images": images, "mean": _means(images)}
         every_image += images
     report["pooled"] = {"images": len(every_image), "mean": _means(every_image)}
-    return report
+    return {**report, "hints": hints}
 
 
-def _score_image(path: Path, models: Mapping[str, Predict], prior: np.ndarray) -> dict[str, Any]:
+def hinted_name(model: str, hints: int) -> str:
+    return f"{model} +{hints} hints"
+
+
+def _score_image(path: Path, models: Mapping[str, Predict], prior: np.ndarray, hints: int) -> dict[str, Any]:
     gt = load_ground_truth(path)
     gray = gray_input(gt)
-    scores = {}
+    rgba = disks(gt, hints, seed_for(path.name, hints)) if hints else None
+    scores, automatic = {}, []
     for name, predict in models.items():
         start = time.perf_counter()
         result = predict(gray)
-        seconds = time.perf_counter() - start
-        scores[name] = {**score_pair(gt, result, prior), "seconds": seconds}
-    return {"file": path.name, "size": [gt.shape[1], gt.shape[0]], "scores": scores}
+        scores[name] = {**score_pair(gt, result, prior), "seconds": time.perf_counter() - start}
+        if rgba is not None and name != GRAY:
+            automatic.append(result)
+            start = time.perf_counter()
+            guided = predict(gray, hints=rgba)
+            scores[hinted_name(name, hints)] = {**score_pair(gt, guided, prior), "seconds": time.perf_counter() - start,
+                                                "hint_error": hint_error(guided, rgba)}
+    if automatic:
+        baseline = nearest_hint(automatic[0], rgba)
+        scores[NEAREST] = {**score_pair(gt, baseline, prior), "seconds": float("nan"),
+                           "hint_error": hint_error(baseline, rgba)}
+    return {"file": path.name, "size": [gt.shape[1], gt.shape[0]], "truth_colourfulness": colourfulness(gt),
+            "scores": scores}
 
 
 def _means(images: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | None]]:
-    """Per model and metric, the mean over images of the defined (finite) values."""
+    """Per model and metric, the mean over images of the defined (finite) values, and the
+    colourfulness ratio of means (mean CF of the results / mean CF of the photos)."""
     means: dict[str, dict[str, float | None]] = {}
+    truth = math.fsum(image["truth_colourfulness"] for image in images) / len(images)
     for model in images[0]["scores"]:
         means[model] = {}
         for metric in images[0]["scores"][model]:
             values = [v for image in images
                       if math.isfinite(v := image["scores"][model][metric])]
             means[model][metric] = math.fsum(values) / len(values) if values else None
+        means[model]["colourfulness_ratio_of_means"] = means[model]["colourfulness"] / truth if truth else None
     return means
 
 
@@ -142,7 +168,9 @@ def format_table(title: str, means: Mapping[str, Mapping[str, float | None]]) ->
     widths = [max(len(m), 9) for m in models]
     lines = [title, " " * label_width + "".join(f"  {m:>{w}}" for m, w in zip(models, widths))]
     for key, label, fmt in TABLE_ROWS:
-        cells = [means[m][key] for m in models]
+        cells = [means[m].get(key) for m in models]
+        if all(v is None for v in cells):
+            continue
         lines.append(f"{label:<{label_width}}" + "".join(
             f"  {'-' if v is None else fmt.format(v):>{w}}" for v, w in zip(cells, widths)))
     return "\n".join(lines)
@@ -181,6 +209,16 @@ def _split(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def _hint_counts(text: str) -> list[int]:
+    try:
+        counts = [int(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 0 or max(counts) > 1000:
+        raise argparse.ArgumentTypeError(f"expected numbers of hints 0..1000 like 0,1,10, got {text!r}")
+    return list(dict.fromkeys(counts))
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -201,21 +239,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="JSON report to write")
     parser.add_argument("--render-size", type=_positive, help="override the models' render size")
     parser.add_argument("--limit", type=_positive, help="score only the first N images of each set")
+    parser.add_argument("--hints", type=_hint_counts, default=[0], metavar="N[,N...]",
+                        help="also colorize with N simulated hints per photo (disks of the photo's own "
+                             "colour, fixed per photo), beside the same model without hints and the "
+                             "'nearest hint' baseline; a list (0,1,2,5,10,20,50) sweeps")
     args = parser.parse_args(argv)
+    reports = []
     try:
         if not args.out.parent.is_dir():
             raise ColorizeError(f"{args.out}: its folder does not exist")
         models = load_models(_split(args.model) or ["default"], args.render_size)
-        report = evaluate_sets(models, _split(args.sets), limit=args.limit)
-        write_report({**report, "render_size": args.render_size}, args.out)
+        for count in args.hints:
+            reports.append(evaluate_sets(models, _split(args.sets), limit=args.limit, hints=count))
+            _print_report(reports[-1])
+        write_report({"render_size": args.render_size, "sweep": reports} if len(reports) > 1
+                     else {**reports[0], "render_size": args.render_size}, args.out)
     except (ColorizeError, OSError, ValueError) as error:  # bad input or option: one line
         print(f"error: {error}", file=sys.stderr)
         return 1
-    for name, result in report["sets"].items():
-        print(format_table(f"{name} ({_count(len(result['images']))})", result["mean"]) + "\n")
-    print(format_table(f"pooled ({_count(report['pooled']['images'])})", report["pooled"]["mean"]))
-    print(f"\nreport: {args.out}")
+    print(f"report: {args.out}")
     return 0
+
+
+def _print_report(report: Mapping[str, Any]) -> None:
+    suffix = f", {report['hints']} hints" if report["hints"] else ""
+    for name, result in report["sets"].items():
+        print(format_table(f"{name} ({_count(len(result['images']))}{suffix})", result["mean"]) + "\n")
+    print(format_table(f"pooled ({_count(report['pooled']['images'])}{suffix})", report["pooled"]["mean"]) + "\n")
 
 
 if __name__ == "__main__":

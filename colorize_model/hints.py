@@ -1,0 +1,143 @@
+"""Colour hints: what a user says about colour, brought to the network's input.
+
+A hint says "this place has this colour". Only its chroma counts: the photo's
+own L* is always kept. Hints come in two forms:
+
+* a **hint image** of any size (scaled to the photo): RGBA, where every pixel
+  with alpha >= 128 is a hint of its colour (``hint_image`` makes one from RGB
+  and a mask);
+* a list of **points** ``(x, y, colour)`` or ``(x, y, colour, radius)`` in the
+  photo's pixel coordinates, colour as ``"#rrggbb"`` or an RGB tuple; a point
+  is a disk, ``default_radius`` px unless given.
+
+Networks that take hints have ``1 + HINT_CHANNELS`` input channels: L*, then
+per render cell the mean a*, b* / 128 of its hinted pixels and the mask (the
+hinted share of the cell). All zeros means no hints: the automatic mode.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Union
+
+import cv2
+import numpy as np
+
+from . import lab
+from .imageio import ImageSource, load_image
+
+HINT_CHANNELS = 3  # a* / 128, b* / 128, mask
+OPAQUE = 128       # alpha from which a hint image's pixel is a hint
+MAX_POINTS = 10_000
+_CANVAS_PER_RENDER = 8  # points are drawn at up to 8x the render size: exact enough, never huge
+_HEX = re.compile(r"#?([0-9a-fA-F]{6})")
+
+Colour = Union[str, Sequence[int]]
+Point = Sequence  # (x, y, colour) or (x, y, colour, radius)
+Hints = Union[ImageSource, Sequence[Point], None]
+
+
+def parse_colour(colour: Colour) -> tuple[int, int, int]:
+    """``"#rrggbb"`` or an (r, g, b) of 0..255 integers -> an RGB tuple; ValueError otherwise."""
+    if isinstance(colour, str):
+        match = _HEX.fullmatch(colour.strip())
+        if not match:
+            raise ValueError(f"colour {colour!r} is not of the form #rrggbb")
+        return tuple(int(match.group(1)[i:i + 2], 16) for i in (0, 2, 4))
+    try:
+        values = tuple(int(v) for v in colour if float(v) == int(v))
+        whole = len(values) == len(colour) == 3
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or not all(0 <= v <= 255 for v in values):
+        raise ValueError(f"colour {colour!r} is not #rrggbb or three integers 0..255")
+    return tuple(values)
+
+
+def default_radius(width: int, height: int) -> float:
+    """A point's radius when none is given: a small dot, about 1 % of the photo's short side."""
+    return max(2.0, round(0.008 * min(width, height)))
+
+
+def hint_image(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """An RGBA hint image from RGB (H, W, 3) uint8 and a boolean mask (H, W) of hinted pixels."""
+    rgb, mask = np.asarray(rgb), np.asarray(mask)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or mask.shape != rgb.shape[:2]:
+        raise ValueError("a hint image needs RGB (H, W, 3) and a mask (H, W) of the same size")
+    return np.dstack([rgb.astype(np.uint8), np.where(mask, 255, 0).astype(np.uint8)])
+
+
+def draw_points(points: Sequence[Point], width: int, height: int, scale: float = 1.0) -> np.ndarray:
+    """Points in photo coordinates drawn as opaque disks on a transparent RGBA canvas of
+    ``scale`` times the photo's size."""
+    if isinstance(points, (str, bytes)) or not isinstance(points, Sequence):
+        raise TypeError("points must be a list of (x, y, colour[, radius])")
+    if len(points) > MAX_POINTS:
+        raise ValueError(f"{len(points)} hint points: at most {MAX_POINTS}")
+    canvas = np.zeros((max(1, round(height * scale)), max(1, round(width * scale)), 4), np.uint8)
+    for point in points:
+        x, y, colour, radius = _point(point, width, height)
+        centre = (round(x * scale * 16), round(y * scale * 16))  # 4 bits of sub-pixel position
+        cv2.circle(canvas, centre, max(round(radius * scale * 16), 8), (*parse_colour(colour), 255),
+                   thickness=-1, lineType=cv2.LINE_8, shift=4)
+    return canvas
+
+
+def _point(point: Point, width: int, height: int) -> tuple[float, float, Colour, float]:
+    if isinstance(point, (str, bytes)) or not isinstance(point, Sequence) or len(point) not in (3, 4):
+        raise ValueError(f"hint point {point!r} is not (x, y, colour) or (x, y, colour, radius)")
+    try:
+        x, y = float(point[0]), float(point[1])
+        radius = float(point[3]) if len(point) == 4 else default_radius(width, height)
+    except (TypeError, ValueError):
+        raise ValueError(f"hint point {point!r}: x, y and radius must be numbers") from None
+    if not (0 <= x < width and 0 <= y < height):
+        raise ValueError(f"hint point ({x:g}, {y:g}) is outside the {width}x{height} photo")
+    if not 0 < radius <= max(width, height):
+        raise ValueError(f"hint point radius {radius:g} is not between 0 and the photo's size")
+    return x, y, point[2], radius
+
+
+def to_render(hints: Hints, width: int, height: int, size: int) -> np.ndarray | None:
+    """The hint channels (size, size, HINT_CHANNELS) for a width x height photo rendered at
+    ``size``; None when there are no hints (so the automatic result stays exactly as it was)."""
+    if hints is None:
+        return None
+    if isinstance(hints, Sequence) and not isinstance(hints, (str, bytes)):
+        if not hints:
+            return None
+        scale = min(1.0, _CANVAS_PER_RENDER * size / max(width, height))
+        rgba = draw_points(hints, width, height, scale)
+    else:
+        rgba = _rgba(hints)
+    opaque = rgba[..., 3] >= OPAQUE
+    if not opaque.any():
+        return None
+    planes = np.zeros(rgba.shape[:2] + (HINT_CHANNELS,), np.float32)
+    planes[opaque, :2] = lab.rgb_to_lab(rgba[opaque][None, :, :3])[0, :, 1:] / np.float32(lab.AB_SCALE)
+    planes[opaque, 2] = 1.0
+    planes[..., :2] *= planes[..., 2:]
+    cells = cv2.resize(planes, (size, size), interpolation=cv2.INTER_AREA)
+    share = cells[..., 2]
+    hinted = share > 1e-6
+    cells[hinted, :2] /= share[hinted, None]
+    cells[~hinted] = 0.0
+    return cells
+
+
+def _rgba(image: ImageSource) -> np.ndarray:
+    """A hint image as uint8 RGBA; one without transparency is refused (it would hint everything)."""
+    if isinstance(image, np.ndarray):
+        if image.ndim != 3 or image.shape[2] != 4:
+            raise ValueError(f"a hint image array must be RGBA (H, W, 4), not {image.shape}")
+        if image.dtype != np.uint8:
+            raise ValueError(f"a hint image array must be uint8, not {image.dtype}")
+        return image
+    picture = load_image(image)
+    if picture.mode in ("P", "PA") and (picture.mode == "PA" or "transparency" in picture.info):
+        picture = picture.convert("RGBA")
+    if picture.mode not in ("RGBA", "RGBa", "LA", "La"):
+        raise ValueError("a hint image needs transparency (RGBA): only its opaque pixels are hints")
+    return np.asarray(picture.convert("RGBA"))
+

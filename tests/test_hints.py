@@ -1,0 +1,130 @@
+"""Colour hints: from hint images and points to the network's input, and through the real model."""
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as samples
+
+from colorize_model import Colorizer, lab
+from colorize_model.hints import draw_points, hint_image, parse_colour, to_render
+
+RED, BLUE = (200, 30, 30), (30, 60, 220)
+
+
+def ab_of(rgb) -> np.ndarray:
+    return lab.rgb_to_lab(np.array([[rgb]], np.uint8))[0, 0, 1:] / lab.AB_SCALE
+
+
+@pytest.fixture(scope="module")
+def colorizer() -> Colorizer:
+    return Colorizer.load()
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return samples.astronaut()[:, :400]  # 512 x 400: not square
+
+
+def test_parse_colour():
+    assert parse_colour("#FF8000") == parse_colour("ff8000") == parse_colour((255, 128, 0)) == (255, 128, 0)
+    for bad in ("red", "#12345", (1, 2), (1, 2, 300), (1.5, 2, 3), "#gg0000", None, 7):
+        with pytest.raises(ValueError):
+            parse_colour(bad)
+
+
+def test_hint_image_scaled_to_render_cells():
+    """Mask = the hinted share of each render cell, ab = the hinted pixels' mean chroma."""
+    rgba = np.zeros((40, 80, 4), np.uint8)  # twice as wide as high: render cells of 5 rows x 10 columns
+    rgba[:5, :10] = (*RED, 255)      # exactly render cell (0, 0)
+    rgba[5:10, :5] = (*BLUE, 255)    # half of cell (1, 0)
+    rgba[20:30, 40:50, 3] = 127      # below the opacity threshold: not a hint
+    planes = to_render(rgba, 80, 40, 8)
+    assert planes.shape == (8, 8, 3)
+    np.testing.assert_allclose(planes[0, 0], [*ab_of(RED), 1.0], atol=1e-5)
+    np.testing.assert_allclose(planes[1, 0], [*ab_of(BLUE), 0.5], atol=1e-5)
+    planes[0, 0] = planes[1, 0] = 0
+    assert not planes.any()
+
+
+def test_no_hints_is_none():
+    assert to_render(None, 10, 10, 16) is None
+    assert to_render([], 10, 10, 16) is None
+    assert to_render(np.zeros((5, 5, 4), np.uint8), 10, 10, 16) is None
+
+
+def test_points_and_image_agree(photo):
+    height, width = photo.shape[:2]
+    points = [(50, 60, "#c81e1e", 12), (300, 400, BLUE, 20)]
+    drawn = draw_points(points, width, height)
+    assert drawn.shape == (height, width, 4) and drawn[60, 50, 3] == 255 and drawn[0, 0, 3] == 0
+    from_points, from_image = to_render(points, width, height, 160), to_render(drawn, width, height, 160)
+    np.testing.assert_allclose(from_points, from_image, atol=1e-6)
+    # a hint image half the photo's size lands on the same cells
+    half = np.asarray(Image.fromarray(drawn).resize((width // 2, height // 2), Image.NEAREST))
+    assert np.abs(to_render(half, width, height, 160)[..., 2] - from_image[..., 2]).mean() < 0.01
+
+
+def test_points_are_checked():
+    for bad in ([(500, 5, "#ff0000")], [(1, 2)], [("a", 2, "#ff0000")], [(1, 2, "#ff0000", -3)], "points", 5):
+        with pytest.raises((ValueError, TypeError)):
+            to_render(bad, 100, 100, 16)
+
+
+def test_rgb_hint_image_needs_a_mask(tmp_path):
+    Image.new("RGB", (10, 10), RED).save(tmp_path / "opaque.png")
+    with pytest.raises(ValueError, match="transparency"):
+        to_render(tmp_path / "opaque.png", 10, 10, 16)
+    mask = np.zeros((10, 10), bool)
+    mask[:5] = True
+    planes = to_render(hint_image(np.full((10, 10, 3), RED, np.uint8), mask), 10, 10, 2)
+    np.testing.assert_allclose(planes[..., 2], [[1, 1], [0, 0]])
+
+
+def test_no_hints_gives_the_automatic_result_bit_for_bit(colorizer, photo):
+    automatic = colorizer.colorize(photo)
+    assert np.array_equal(colorizer.colorize(photo, hints=[]), automatic)
+    assert np.array_equal(colorizer.colorize(photo, hints=np.zeros(photo.shape[:2] + (4,), np.uint8)), automatic)
+    assert not np.array_equal(colorizer.colorize(photo, hints=[(200, 250, RED, 30)]), automatic)
+
+
+def test_a_hint_brings_its_colour_and_keeps_lightness(colorizer, photo):
+    """The real model: around a red hint the result turns red, far away it barely moves."""
+    automatic = lab.rgb_to_lab(colorizer.colorize(photo))
+    hinted = lab.rgb_to_lab(colorizer.colorize(photo, hints=[(120, 420, RED, 8)]))
+    near = np.s_[412:429, 112:129]
+    far = np.s_[:100, 300:]
+    target = ab_of(RED) * lab.AB_SCALE
+    error_before = np.linalg.norm(automatic[near][..., 1:] - target, axis=-1).mean()
+    error_after = np.linalg.norm(hinted[near][..., 1:] - target, axis=-1).mean()
+    assert error_after < 0.5 * error_before
+    assert np.abs(hinted[far][..., 1:] - automatic[far][..., 1:]).mean() < 2.0
+    assert np.abs(hinted[..., 0] - automatic[..., 0]).max() < 1.0
+
+
+def test_model_without_hint_inputs_refuses_hints(tmp_path, photo):
+    from colorize_model import architectures
+    from colorize_model.export import export_model
+    from colorize_model.models import ModelConfig
+
+    folder = export_model(architectures.build("seed"), ModelConfig("seed", 64, 1), tmp_path / "seed")
+    seed = Colorizer.load(folder)
+    seed.colorize(photo)  # fine without hints
+    with pytest.raises(ValueError, match="does not take colour hints"):
+        seed.colorize(photo, hints=[(10, 10, RED)])
+    with pytest.raises(ValueError, match="no colour distribution"):
+        seed.suggest(photo, 10, 10)
+
+
+def test_suggest(colorizer, photo):
+    suggestions = colorizer.suggest(photo, 200, 100, k=8)
+    assert 1 <= len(suggestions) <= 8
+    colours = [c for c, _ in suggestions]
+    assert len(set(colours)) == len(colours)
+    probabilities = [p for _, p in suggestions]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert 0 < sum(probabilities) <= 1 + 1e-6
+    l_pixel = lab.rgb_to_l(photo)[100, 200]
+    for colour in colours:
+        assert abs(lab.rgb_to_l(np.array([[colour]], np.uint8))[0, 0] - l_pixel) < 1.0
+    with pytest.raises(ValueError, match="outside"):
+        colorizer.suggest(photo, 400, 10)
