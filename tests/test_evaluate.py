@@ -109,3 +109,40 @@ def test_cli_bad_input_is_one_line_and_keeps_the_old_report(sets, tmp_path, prob
     assert len(errors) == 1 and "Traceback" not in done.stderr
     assert ("nowhere" if problem == "missing set" else "broken.png") in errors[0]
     assert out.read_text() == "old report"
+
+
+def test_simulated_hints_and_the_nearest_hint_baseline():
+    from colorize_model import simulated_hints
+
+    photo = small_photo("astronaut", (200, 160))
+    rgba = simulated_hints.disks(photo, 10, seed=3)
+    assert np.array_equal(rgba, simulated_hints.disks(photo, 10, seed=3))  # fixed per seed
+    hinted = rgba[..., 3] == 255
+    assert 10 <= hinted.sum() <= 10 * np.pi * (simulated_hints.disk_radius(200, 160) + 1) ** 2
+    assert set(np.unique(rgba[..., 3])) == {0, 255}
+    gray = evaluate.gray_baseline(evaluate.gray_input(photo))
+    baseline = simulated_hints.nearest_hint(gray, rgba)
+    # at the hints the baseline has the hint's chroma, so it beats gray there by far
+    assert simulated_hints.hint_error(baseline, rgba) < 0.5 * simulated_hints.hint_error(gray, rgba)
+    assert np.abs(rgb_to_l(baseline) - rgb_to_l(gray)).max() < 1.0
+    assert np.isnan(simulated_hints.hint_error(gray, np.zeros_like(rgba)))
+
+
+def test_evaluate_with_hints_reports_hinted_columns(sets, tmp_path):
+    out = tmp_path / "hints.json"
+    result = subprocess.run([sys.executable, "-m", "colorize_model.evaluate", "--sets", ",".join(map(str, sets)),
+                             "--out", str(out), "--hints", "0,2"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "hint error" in result.stdout and "ratio of means" in result.stdout
+    sweep = json.loads(out.read_text())["sweep"]
+    assert [r["hints"] for r in sweep] == [0, 2]
+    assert sweep[0]["models"] == ["gray", "default"] and "default +2 hints" not in sweep[0]["pooled"]["mean"]
+    pooled = sweep[1]["pooled"]["mean"]
+    assert {"gray", "default", "default +2 hints", "nearest hint"} <= set(pooled)
+    for name in ("default +2 hints", "nearest hint"):
+        assert pooled[name]["hint_error"] is not None and pooled[name]["hint_error"] < 30
+    # the automatic column is the same model without hints: equal in both reports
+    assert pooled["default"]["psnr"] == pytest.approx(sweep[0]["pooled"]["mean"]["default"]["psnr"])
+    bad = subprocess.run([sys.executable, "-m", "colorize_model.evaluate", "--sets", str(sets[0]),
+                          "--out", str(out), "--hints", "2,x"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "numbers of hints" in bad.stderr
