@@ -20,6 +20,7 @@ STEP = 10.0
 CENTRES = np.arange(-110.0, 111.0, STEP, dtype=np.float32)  # 23 per axis
 SIZE = len(CENTRES)
 PRIOR_FILE = Path(__file__).parent / "data" / "ab_prior.npz"
+L_BANDS = 10  # the prior per band of 10 L* units
 
 
 def grid_index(ab: np.ndarray) -> np.ndarray:
@@ -37,8 +38,21 @@ def _in_gamut() -> np.ndarray:
 
 
 IN_GAMUT = _in_gamut()
-# Centres (Q, 2) of the in-gamut bins, the classes of a classification head.
-BIN_CENTRES = np.stack(np.meshgrid(CENTRES, CENTRES, indexing="ij"), axis=-1).reshape(-1, 2)[IN_GAMUT]
+# Centres (SIZE², 2) of all bins, and (Q, 2) of the in-gamut ones: the classes of a classification head.
+BIN_CENTRES_ALL = np.stack(np.meshgrid(CENTRES, CENTRES, indexing="ij"), axis=-1).reshape(-1, 2)
+BIN_CENTRES = BIN_CENTRES_ALL[IN_GAMUT]
+
+
+def lightness_band(l_star: np.ndarray) -> np.ndarray:
+    """Index (0..L_BANDS-1) of the L* band of each value."""
+    return np.clip((np.asarray(l_star) * (L_BANDS / lab.L_MAX)).astype(np.int64), 0, L_BANDS - 1)
+
+
+@lru_cache(maxsize=1)
+def prior_by_lightness() -> np.ndarray:
+    """Probability of each bin among the training photos' pixels of each L* band (L_BANDS, SIZE²)."""
+    with np.load(PRIOR_FILE) as data:
+        return data["by_lightness"].reshape(L_BANDS, -1).astype(np.float64)
 
 
 @lru_cache(maxsize=1)

@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
+from skimage.color import deltaE_ciede2000
 from tqdm import tqdm
 
 from . import ab_grid
 from .atomic import atomic_write
 from .errors import ColorizeError, InputImageError
 from .imageio import load_image
-from .lab import l_to_gray, rgb_to_l
+from .lab import l_to_gray, lab_to_rgb8, rgb_to_l, rgb_to_lab
 from .metrics import SSIM_MIN_SIDE, colourfulness, score_pair
 from .pipeline import Colorizer
 from .simulated_hints import disks, hint_error, nearest_hint, seed_for
@@ -161,6 +162,32 @@ def _means(images: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | N
     return means
 
 
+def suggestion_hits(colorizer: Colorizer, set_dirs: Sequence[str | os.PathLike], *, points: int = 20,
+                    k: int = 8, within: float = 10.0, limit: int | None = None) -> dict[str, float]:
+    """How often the true colour at random points (fixed per photo) is within CIEDE2000 ``within``
+    of one of the model's ``k`` suggestions there, and of the k most common colours of the
+    training photos at that pixel's L* (the baseline), both shown at the pixel's L*."""
+    by_lightness = ab_grid.prior_by_lightness()
+    hits = {"model": 0, "prior": 0}
+    total = 0
+    for folder in set_dirs:
+        for path in list_images(folder)[:limit]:
+            gt = load_ground_truth(path)
+            gray = gray_input(gt)
+            l_star = rgb_to_l(gt)
+            rng = np.random.default_rng(seed_for(path.name, points))
+            for y, x in zip(rng.integers(gt.shape[0], size=points), rng.integers(gt.shape[1], size=points)):
+                truth = rgb_to_lab(gt[y:y + 1, x:x + 1])[0]
+                model = [colour for colour, _ in colorizer.suggest(gray, x, y, k)]
+                common = ab_grid.BIN_CENTRES_ALL[np.argsort(by_lightness[ab_grid.lightness_band(l_star[y, x])])[::-1][:k]]
+                prior = lab_to_rgb8(np.dstack([np.full((1, k), l_star[y, x], np.float32), common[None]]))[0]
+                for name, colours in (("model", model), ("prior", prior)):
+                    shown = rgb_to_lab(np.asarray(colours, np.uint8)[None])[0]
+                    hits[name] += bool(deltaE_ciede2000(np.repeat(truth, len(shown), 0), shown).min() <= within)
+                total += 1
+    return {"points": total, "model": hits["model"] / total, "prior": hits["prior"] / total}
+
+
 def format_table(title: str, means: Mapping[str, Mapping[str, float | None]]) -> str:
     """One set's means as a text table: a row per metric, a column per model."""
     models = list(means)
@@ -243,6 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also colorize with N simulated hints per photo (disks of the photo's own "
                              "colour, fixed per photo), beside the same model without hints and the "
                              "'nearest hint' baseline; a list (0,1,2,5,10,20,50) sweeps")
+    parser.add_argument("--suggest", type=_positive, metavar="POINTS",
+                        help="also measure colour suggestions at POINTS random places per photo: how "
+                             "often the true colour is within CIEDE2000 10 of one of 8 suggestions "
+                             "(first model), beside the 8 commonest colours at that lightness")
     args = parser.parse_args(argv)
     reports = []
     try:
@@ -252,8 +283,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for count in args.hints:
             reports.append(evaluate_sets(models, _split(args.sets), limit=args.limit, hints=count))
             _print_report(reports[-1])
-        write_report({"render_size": args.render_size, "sweep": reports} if len(reports) > 1
-                     else {**reports[0], "render_size": args.render_size}, args.out)
+        extra = {"render_size": args.render_size}
+        if args.suggest:
+            first = Colorizer.load((_split(args.model) or ["default"])[0])
+            extra["suggestions"] = suggestion_hits(first, _split(args.sets), points=args.suggest, limit=args.limit)
+            print("suggestions: true colour within CIEDE2000 10 of one of 8 at {points} points: model {model:.3f}, "
+                  "commonest colours at that lightness {prior:.3f}\n".format(**extra["suggestions"]))
+        write_report({**extra, "sweep": reports} if len(reports) > 1 else {**reports[0], **extra}, args.out)
     except (ColorizeError, OSError, ValueError) as error:  # bad input or option: one line
         print(f"error: {error}", file=sys.stderr)
         return 1

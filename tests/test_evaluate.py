@@ -146,3 +146,14 @@ def test_evaluate_with_hints_reports_hinted_columns(sets, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "colorize_model.evaluate", "--sets", str(sets[0]),
                           "--out", str(out), "--hints", "2,x"], capture_output=True, text=True)
     assert bad.returncode == 2 and "numbers of hints" in bad.stderr
+
+
+def test_suggestion_hit_rates(sets):
+    from colorize_model import Colorizer
+
+    result = evaluate.suggestion_hits(Colorizer.load(), sets, points=5)
+    assert result["points"] == 15
+    assert 0 <= result["prior"] <= 1 and 0 <= result["model"] <= 1
+    # eight colours at the pixel's own lightness: the model's distribution finds far more
+    # true colours than one would by chance
+    assert result["model"] >= 0.3

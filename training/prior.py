@@ -2,7 +2,9 @@
 
     python -m training.prior --data ../shared/data/train --out colorize_model/data/ab_prior.npz
 
-It weights the classification loss (class rebalancing) and the rebalanced AuC.
+It weights the classification loss (class rebalancing) and the rebalanced AuC;
+the same counts per band of L* are the baseline colour suggestions are measured
+against (the most common colours at a pixel's lightness).
 """
 
 from __future__ import annotations
@@ -19,17 +21,22 @@ from colorize_model import ab_grid, lab
 from .photos import find_photos
 
 
-def estimate_prior(paths: list[str]) -> np.ndarray:
-    counts = np.zeros(ab_grid.SIZE * ab_grid.SIZE, dtype=np.float64)
+def estimate_prior(paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The bins' probabilities (SIZE, SIZE), and per L* band (L_BANDS, SIZE, SIZE)."""
+    bins = ab_grid.SIZE * ab_grid.SIZE
+    counts = np.zeros((ab_grid.L_BANDS, bins), dtype=np.float64)
     for path in tqdm(paths, desc="prior", unit="photo"):
         try:
             with Image.open(path) as image:
                 rgb = np.asarray(image.convert("RGB"))
         except OSError:
             continue
-        counts += np.bincount(ab_grid.grid_index(lab.rgb_to_lab(rgb)[..., 1:]).ravel(),
-                              minlength=counts.size)
-    return (counts / counts.sum()).reshape(ab_grid.SIZE, ab_grid.SIZE)
+        pixels = lab.rgb_to_lab(rgb).reshape(-1, 3)
+        index = ab_grid.lightness_band(pixels[:, 0]) * bins + ab_grid.grid_index(pixels[:, 1:])
+        counts += np.bincount(index, minlength=counts.size).reshape(counts.shape)
+    by_band = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+    return ((counts.sum(axis=0) / counts.sum()).reshape(ab_grid.SIZE, ab_grid.SIZE),
+            by_band.reshape(ab_grid.L_BANDS, ab_grid.SIZE, ab_grid.SIZE))
 
 
 def main() -> None:
@@ -41,7 +48,8 @@ def main() -> None:
     rng = random.Random(0)
     paths = [p for files in find_photos(args.data).values()
              for p in rng.sample(files, min(len(files), args.per_source))]
-    np.savez_compressed(args.out, prior=estimate_prior(paths))
+    prior, by_lightness = estimate_prior(paths)
+    np.savez_compressed(args.out, prior=prior, by_lightness=by_lightness)
 
 
 if __name__ == "__main__":
