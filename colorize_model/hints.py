@@ -13,6 +13,10 @@ own L* is always kept. Hints come in two forms:
 Networks that take hints have ``1 + HINT_CHANNELS`` input channels: L*, then
 per render cell the mean a*, b* / 128 of its hinted pixels and the mask (the
 hinted share of the cell). All zeros means no hints: the automatic mode.
+
+The network carries each hint's colour across its object; at full resolution
+the hinted pixels themselves then get exactly the asked chroma (``Pins``): what
+a user paints is what they get, at their photo's own lightness.
 """
 
 from __future__ import annotations
@@ -71,21 +75,31 @@ def hint_image(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def draw_points(points: Sequence[Point], width: int, height: int, scale: float = 1.0) -> np.ndarray:
     """Points in photo coordinates drawn as opaque disks on a transparent RGBA canvas of
     ``scale`` times the photo's size."""
-    if isinstance(points, (str, bytes)) or not isinstance(points, Sequence):
-        raise TypeError("points must be a list of (x, y, colour[, radius])")
-    if len(points) > MAX_POINTS:
-        raise ValueError(f"{len(points)} hint points: at most {MAX_POINTS}")
     canvas = np.zeros((max(1, round(height * scale)), max(1, round(width * scale)), 4), np.uint8)
-    for point in points:
-        x, y, colour, radius = _point(point, width, height)
-        centre = (round(x * scale * 16), round(y * scale * 16))  # 4 bits of sub-pixel position
-        cv2.circle(canvas, centre, max(round(radius * scale * 16), 8), (*parse_colour(colour), 255),
-                   thickness=-1, lineType=cv2.LINE_8, shift=4)
+    _draw(canvas, parse_points(points, width, height), scale)
     return canvas
 
 
-def _point(point: Point, width: int, height: int) -> tuple[float, float, Colour, float]:
-    if isinstance(point, (str, bytes)) or not isinstance(point, Sequence) or len(point) not in (3, 4):
+def parse_points(points: Sequence[Point], width: int, height: int) -> list[tuple[float, float, tuple, float]]:
+    """Checked points: (x, y, RGB, radius), all inside the photo; ValueError / TypeError otherwise."""
+    if not _is_points(points):
+        raise TypeError("points must be a list of (x, y, colour[, radius])")
+    if len(points) > MAX_POINTS:
+        raise ValueError(f"{len(points)} hint points: at most {MAX_POINTS}")
+    return [_point(point, width, height) for point in points]
+
+
+def _draw(canvas: np.ndarray, points: list[tuple[float, float, tuple, float]], scale: float,
+          top: int = 0) -> None:
+    """Disks onto ``canvas``, whose first row is the photo's row ``top`` (at ``scale``)."""
+    for x, y, colour, radius in points:
+        centre = (round(x * scale * 16), round((y * scale - top) * 16))  # 4 bits of sub-pixel position
+        cv2.circle(canvas, centre, max(round(radius * scale * 16), 8), (*colour, 255),
+                   thickness=-1, lineType=cv2.LINE_8, shift=4)
+
+
+def _point(point: Point, width: int, height: int) -> tuple[float, float, tuple, float]:
+    if not _is_points(point) or len(point) not in (3, 4):
         raise ValueError(f"hint point {point!r} is not (x, y, colour) or (x, y, colour, radius)")
     try:
         x, y = float(point[0]), float(point[1])
@@ -96,7 +110,11 @@ def _point(point: Point, width: int, height: int) -> tuple[float, float, Colour,
         raise ValueError(f"hint point ({x:g}, {y:g}) is outside the {width}x{height} photo")
     if not 0 < radius <= max(width, height):
         raise ValueError(f"hint point radius {radius:g} is not between 0 and the photo's size")
-    return x, y, point[2], radius
+    return x, y, parse_colour(point[2]), radius
+
+
+def _is_points(hints: Hints) -> bool:
+    return isinstance(hints, Sequence) and not isinstance(hints, (str, bytes))
 
 
 def to_render(hints: Hints, width: int, height: int, size: int) -> np.ndarray | None:
@@ -104,7 +122,7 @@ def to_render(hints: Hints, width: int, height: int, size: int) -> np.ndarray | 
     ``size``; None when there are no hints (so the automatic result stays exactly as it was)."""
     if hints is None:
         return None
-    if isinstance(hints, Sequence) and not isinstance(hints, (str, bytes)):
+    if _is_points(hints):
         if not hints:
             return None
         scale = min(1.0, _CANVAS_PER_RENDER * size / max(width, height))
@@ -141,3 +159,30 @@ def _rgba(image: ImageSource) -> np.ndarray:
         raise ValueError("a hint image needs transparency (RGBA): only its opaque pixels are hints")
     return np.asarray(picture.convert("RGBA"))
 
+
+
+class Pins:
+    """The hinted pixels of a width x height photo, a band of rows at a time, at full resolution."""
+
+    def __init__(self, hints: Hints, width: int, height: int):
+        self.width, self.height = width, height
+        self._points = parse_points(hints, width, height) if _is_points(hints) else None
+        self._rgba = None if self._points is not None else _rgba(hints)
+
+    def apply(self, rows: slice, a: np.ndarray, b: np.ndarray) -> None:
+        """Give the hinted pixels of ``rows`` (a, b: (rows, width) in Lab units) their hint's chroma."""
+        rgba = self._band(rows)
+        hinted = rgba[..., 3] >= OPAQUE
+        if hinted.any():
+            ab = lab.rgb_to_lab(rgba[hinted][None, :, :3])[0, :, 1:]
+            a[hinted], b[hinted] = ab[:, 0], ab[:, 1]
+
+    def _band(self, rows: slice) -> np.ndarray:
+        start, stop, _ = rows.indices(self.height)
+        if self._points is not None:  # drawn band by band: a 100-megapixel canvas would not fit
+            canvas = np.zeros((stop - start, self.width, 4), np.uint8)
+            _draw(canvas, self._points, 1.0, top=start)
+            return canvas
+        source_rows = ((np.arange(start, stop) + 0.5) * (self._rgba.shape[0] / self.height)).astype(np.intp)
+        source_cols = ((np.arange(self.width) + 0.5) * (self._rgba.shape[1] / self.width)).astype(np.intp)
+        return self._rgba[source_rows][:, source_cols]
