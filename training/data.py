@@ -18,6 +18,8 @@ tf.data, because Python functions inside tf.data cannot be checkpointed.
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import tensorflow as tf
 
@@ -117,6 +119,18 @@ def training_dataset(by_source: dict[str, list[str]], *, size: int, batch: int, 
     total = sum(shares)
     mixed = tf.data.Dataset.sample_from_datasets(streams, [w / total for w in shares], seed=seed)
     return mixed.prefetch(2)
+
+
+CHECK_PHOTOS = 300  # validation photos kept for checking a finished model, never tuned on
+
+
+def tuning_and_check_photos(validation: list[str]) -> tuple[list[str], list[str]]:
+    """The validation photos in a fixed random order, split into those decoding settings
+    are tuned on and the first CHECK_PHOTOS, kept to check the chosen model on photos
+    nothing was chosen by (sources mixed, unlike the sorted list)."""
+    shuffled = list(validation)
+    random.Random(0).shuffle(shuffled)
+    return shuffled[CHECK_PHOTOS:], shuffled[:CHECK_PHOTOS]
 
 
 def validation_batches(paths: list[str], *, size: int, batch: int) -> tf.data.Dataset:

@@ -12,7 +12,9 @@ by default: it punishes a wrong colour more than a missing one, as a viewer
 does) among those still vivid enough (colourfulness ratio at least
 --min-colourfulness). Validation photos come out about 40 % more colourful
 than the development sets, hence the default threshold of 0.85 for a target
-of 0.6 there. The development sets are not used, so their figures stay honest.
+of 0.6 there. The development sets are not used, so their figures stay honest,
+and neither are the validation photos kept for checks (``data.CHECK_PHOTOS``):
+tuning takes its photos from the rest, in a fixed random order.
 
 The render size is a decoding setting too: it sets how large the scene
 appears to the network, which learnt colours at the scale of its training
@@ -38,7 +40,7 @@ from colorize_model import ab_grid, lab, metrics
 from colorize_model.export import load_keras
 from colorize_model.pipeline import render
 
-from .data import split_photos
+from .data import split_photos, tuning_and_check_photos
 
 TEMPERATURES = (0.1, 0.2, 0.3, 0.38, 0.5, 0.7, 1.0)
 MIXES = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
@@ -110,7 +112,8 @@ def main() -> None:
     config = yaml.safe_load((args.run / "config.yaml").read_text())
     _, validation = split_photos(config["data"], config.get("validation_percent", 2))
     sizes = [int(s) for s in args.render_sizes.split(",")] if args.render_sizes else [config["render_size"]]
-    results = sweep(heads(args.run / "export"), validation[:args.photos], sizes, config.get("input_channels", 1))
+    tuning, _ = tuning_and_check_photos(validation)
+    results = sweep(heads(args.run / "export"), tuning[:args.photos], sizes, config.get("input_channels", 1))
     print(f"{'render':>6} {'T':>5} {'mix':>5} {'PSNR':>7} {'ΔE2000':>7} {'CF ratio':>9} {'AuC rebal.':>11}")
     for (size, temperature, mix), r in sorted(results.items()):
         print(f"{size:6d} {temperature:5.2f} {mix:5.2f} {r['psnr']:7.2f} {r['ciede2000']:7.3f} "
