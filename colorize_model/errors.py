@@ -9,6 +9,10 @@ class InputImageError(ColorizeError, ValueError):
     """An input that is not a usable image: missing, empty, corrupt, too large."""
 
 
+class ImageTooLargeError(InputImageError):
+    """An image over the pixel limit, found from its header before decoding (a caller may name its option)."""
+
+
 class ModelError(ColorizeError):
     """A model that cannot be found, fetched or loaded."""
 

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .atomic import atomic_write
-from .errors import InputImageError
+from .errors import ImageTooLargeError, InputImageError
 
 # Larger than any camera or scanner gives (a 600 dpi A3 scan is ~70 MP), small
 # enough that a decompression bomb is refused before it eats the memory.
@@ -20,6 +20,9 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # Pillow only warns between MAX_PIXELS and twice that; check_size refuses those
 # files with a message instead, so the warning would be a second, stray line.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+# Full scales a float or 32-bit integer image may use, tried in turn (see unit_levels).
+_FLOAT_SCALES, _INT_SCALES = (1.0, 255.0), (255.0,)
+_SIXTEEN_BIT = 65535.0
 
 ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
 
@@ -38,6 +41,8 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
         return source
     if isinstance(source, np.ndarray):
         return _from_array(source)
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"expected a path, PIL image or numpy array, not {type(source).__name__}")
     path = Path(source)
     name = path.name
     try:
@@ -46,7 +51,7 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
         with Image.open(path) as image:
             check_size(image, max_pixels)
             image.load()
-            return ImageOps.exif_transpose(image)
+            return _upright(image)
     except InputImageError:
         raise
     except FileNotFoundError:
@@ -56,9 +61,11 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
     except UnidentifiedImageError:
         raise InputImageError(f"{name}: not an image (or a format Pillow cannot read)") from None
     except Image.DecompressionBombError:  # Pillow's own check, at twice MAX_PIXELS
-        raise InputImageError(f"{name}: over the limit of {max_pixels / 1e6:g} megapixels") from None
+        raise ImageTooLargeError(f"{name}: over the limit of {max_pixels / 1e6:g} megapixels") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise InputImageError(f"{name}: corrupt or truncated image ({error})") from None
+    except Exception as error:  # noqa: BLE001 - Pillow's plugins raise others on odd files (NotImplementedError...)
+        raise InputImageError(f"{name}: unreadable image ({type(error).__name__}: {error})") from None
 
 
 def check_size(image: Image.Image, max_pixels: int) -> None:
@@ -70,8 +77,33 @@ def check_size(image: Image.Image, max_pixels: int) -> None:
     width, height = image.size
     if width * height > max_pixels:
         name = Path(image.filename).name if getattr(image, "filename", "") else "image"
-        raise InputImageError(f"{name}: {width}×{height} is {width * height / 1e6:.1f} megapixels, "
-                              f"over the limit of {max_pixels / 1e6:g}")
+        raise ImageTooLargeError(f"{name}: {width}×{height} is {width * height / 1e6:.1f} megapixels, "
+                                 f"over the limit of {max_pixels / 1e6:g}")
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says, or as stored when the metadata cannot be read."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - Pillow raises all kinds on damaged EXIF; the photo must not pay for it
+        return image
+
+
+def unit_levels(values: np.ndarray) -> np.ndarray:
+    """Gray levels of no fixed convention (floats, 32-bit integers) as float32 0..1, read from their range.
+
+    The brightest finite pixel chooses the full scale: for floats up to 2 it is
+    1 (scientific 0..1 data, a little overshoot allowed), up to 510 it is 255
+    (8-bit levels), up to 65535 it is 65535 (16-bit levels); beyond, the
+    brightest pixel is white. Below 0 is black; NaN is black, +inf white.
+    """
+    levels = values.astype(np.float32)
+    peak = float(levels.max(where=np.isfinite(levels), initial=0.0))
+    scales = _FLOAT_SCALES if np.issubdtype(values.dtype, np.floating) else _INT_SCALES
+    scale = next((s for s in scales if peak <= 2 * s), _SIXTEEN_BIT if peak <= _SIXTEEN_BIT else peak)
+    np.nan_to_num(levels, copy=False, nan=0.0, posinf=scale, neginf=0.0)
+    levels /= np.float32(scale)
+    return np.clip(levels, 0.0, 1.0, out=levels)
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
@@ -85,12 +117,11 @@ def _from_array(array: np.ndarray) -> Image.Image:
         return Image.fromarray(array)
     if array.dtype == np.uint16 and array.ndim == 2:
         return Image.fromarray(array)  # mode I;16
-    if np.issubdtype(array.dtype, np.floating):
-        # Floats are taken as 0..1; keep their precision through 16 bits when gray.
-        scaled = np.clip(array, 0.0, 1.0)
+    if np.issubdtype(array.dtype, np.floating):  # scaled by their range (unit_levels); gray stays float
+        levels = unit_levels(array)
         if array.ndim == 2:
-            return Image.fromarray(np.round(scaled * 65535).astype(np.uint16))
-        return Image.fromarray(np.round(scaled * 255).astype(np.uint8))
+            return Image.fromarray(levels)  # mode F
+        return Image.fromarray(np.round(levels * 255).astype(np.uint8))
     raise InputImageError(f"array of dtype {array.dtype}: expected uint8, uint16 or float")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from .errors import ModelError
+from .settings import MAX_RENDER_SIZE, MIN_RENDER_SIZE, RENDER_STEP
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default"
 CONFIG_FILE = "config.json"
@@ -21,6 +22,9 @@ RUNTIME_FILE = "model.tflite"
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FORMAT = "colorize-model/1"
 HUB_PREFIX = "hf://"
+
+MAX_INPUT_CHANNELS = 16  # L* and a few hint channels; more is not a model of this project
+MAX_CONFIG_BYTES = 1 << 20
 
 ModelRef = Union[str, os.PathLike]
 
@@ -40,13 +44,50 @@ class ModelConfig:
 
     @classmethod
     def from_file(cls, path: Path) -> "ModelConfig":
+        """Read and check ``config.json``: a model folder may come from anyone (the Hub)."""
         try:
-            data = json.loads(path.read_text())
-            if data.pop("format", None) != CONFIG_FORMAT:
-                raise ValueError(f"not a {CONFIG_FORMAT} config")
-            return cls(**data)
-        except (OSError, ValueError, TypeError) as error:
-            raise ModelError(f"{path}: invalid model config ({error})") from None
+            with open(path, "rb") as stream:
+                text = stream.read(MAX_CONFIG_BYTES + 1)
+            if len(text) > MAX_CONFIG_BYTES:
+                raise ValueError(f"larger than {MAX_CONFIG_BYTES:,} bytes")
+            data = json.loads(text)
+        except RecursionError:
+            raise ModelError(f"{path}: invalid model config (nested too deeply)") from None
+        except (OSError, ValueError) as error:
+            raise ModelError(f"{path}: invalid model config ({str(error).splitlines()[0]})") from None
+        problems = config_problems(data)
+        if problems:
+            raise ModelError(f"{path}: invalid model config: {'; '.join(problems)}")
+        del data["format"]
+        return cls(**data)
+
+
+# config.json's keys, their JSON types, and whether a config must have them.
+_SCHEMA = {"format": (str, True), "architecture": (str, True), "render_size": (int, True),
+           "input_channels": (int, False), "architecture_args": (dict, False), "description": (str, False)}
+_TYPE_NAMES = {str: "a string", int: "a whole number", dict: "an object"}
+
+
+def config_problems(data: Any) -> list[str]:
+    """What is wrong with a parsed config.json, one short phrase per problem (none: it is usable)."""
+    if not isinstance(data, dict):
+        return ["not a JSON object"]
+    problems = [f"unknown key {key!r}" for key in data if key not in _SCHEMA]
+    for key, (kind, required) in _SCHEMA.items():
+        if key not in data:
+            problems += [f"{key!r} is missing"] if required else []
+        elif not isinstance(data[key], kind) or isinstance(data[key], bool):
+            problems.append(f"{key!r} must be {_TYPE_NAMES[kind]}, not {json.dumps(data[key])[:40]}")
+    if isinstance(data.get("format"), str) and data["format"] != CONFIG_FORMAT:
+        problems.append(f"'format' is {data['format'][:40]!r}, not {CONFIG_FORMAT!r}")
+    size = data.get("render_size")
+    if type(size) is int and not (MIN_RENDER_SIZE <= size <= MAX_RENDER_SIZE and size % RENDER_STEP == 0):
+        problems.append(f"'render_size' is {size}, not a multiple of {RENDER_STEP} "
+                        f"from {MIN_RENDER_SIZE} to {MAX_RENDER_SIZE}")
+    channels = data.get("input_channels")
+    if type(channels) is int and not 1 <= channels <= MAX_INPUT_CHANNELS:
+        problems.append(f"'input_channels' is {channels}, not 1 to {MAX_INPUT_CHANNELS}")
+    return problems
 
 
 @dataclass(frozen=True)

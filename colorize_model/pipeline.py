@@ -10,14 +10,17 @@ little more than decoding and encoding the file.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 from PIL import Image
 
 from . import lab
-from .imageio import ImageSource, load_image
+from .imageio import ImageSource, load_image, unit_levels
 from .models import ModelRef, resolve
 from .runtime import RuntimeModel
+from .settings import check_settings, network_render_size
 from .upsample import guided_upsample
 
 # Pillow modes whose pixels are already a gray level (integer modes are read
@@ -58,16 +61,25 @@ def _chroma_room(l_star: np.ndarray, saturation: float) -> np.ndarray:
 def _gray_levels(image: Image.Image) -> np.ndarray:
     """uint8 / uint16 gray as stored, or float 0..1 for Pillow's 32-bit modes.
 
-    Pillow gives "I" both for 16-bit files (0..65535) and for 8-bit images
-    converted to it (0..255), and "F" in 0..255: the range tells which.
+    Pillow's "I" and "F" come with no convention (16- and 32-bit files, 8-bit
+    images converted, scientific 0..1 floats): their range tells (unit_levels).
     """
     gray = np.asarray(image)
     if image.mode in ("I;16B", "I;16L"):
         return gray.astype(np.uint16)
     if image.mode in ("I", "F"):
-        top = 255.0 if image.mode == "F" or gray.max(initial=0) <= 255 else 65535.0
-        return np.clip(gray.astype(np.float32) / np.float32(top), 0.0, 1.0)
+        return unit_levels(gray)
     return gray
+
+
+def _check_plane(l_star: np.ndarray) -> None:
+    """Refuse an L* plane cv2 or the network would choke on, or silently turn black."""
+    if not isinstance(l_star, np.ndarray) or l_star.dtype not in (np.float32, np.float64):
+        raise TypeError(f"L* must be a float32 numpy array, not {getattr(l_star, 'dtype', type(l_star))}")
+    if l_star.ndim != 2 or l_star.size == 0:
+        raise ValueError(f"L* must be a non-empty (H, W) plane, not shape {l_star.shape}")
+    if not (math.isfinite(l_star.min()) and math.isfinite(l_star.max())):
+        raise ValueError("L* has NaN or infinite values")
 
 
 class Colorizer:
@@ -79,6 +91,7 @@ class Colorizer:
         self.config = folder.config
         self.render_size = folder.config.render_size
         self._network = RuntimeModel(folder.runtime_file, folder.config.input_channels, num_threads)
+        self._network(np.zeros((self.render_size,) * 2, np.float32))  # a model that cannot run fails here, once
 
     @classmethod
     def load(cls, model: ModelRef = "default") -> "Colorizer":
@@ -92,12 +105,14 @@ class Colorizer:
 
     def predict_ab(self, l_star: np.ndarray, render_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Chroma planes a*, b* (H, W each) in Lab units for a lightness image L* (H, W)."""
-        small = render(l_star, render_size or self.render_size)
+        small = render(l_star, network_render_size(render_size or self.render_size))
         return guided_upsample(self._network(small) * np.float32(lab.AB_SCALE), l_star)
 
     def colorize_l(self, l_star: np.ndarray, *, render_size: int | None = None,
                    saturation: float = 1.0) -> np.ndarray:
         """uint8 RGB (H, W, 3) whose L* is ``l_star``, coloured by the model."""
+        check_settings(render_size, saturation)
+        _check_plane(l_star)
         a, b = self.predict_ab(l_star, render_size)
         room = _chroma_room(l_star, saturation)
         a *= room
@@ -106,11 +121,12 @@ class Colorizer:
 
     def colorize(self, image: ImageSource, *, render_size: int | None = None,
                  saturation: float = 1.0) -> np.ndarray:
-        """Colorize a path, PIL image or array: uint8 RGB, or RGBA if it had alpha."""
-        if render_size is not None and render_size < 16:
-            raise ValueError(f"render size {render_size} is too small (at least 16)")
-        if saturation < 0:
-            raise ValueError(f"saturation {saturation} is negative")
+        """Colorize a path, PIL image or array: uint8 RGB, or RGBA if it had alpha.
+
+        ``render_size`` (16..1024) is rounded to the nearest size the network
+        takes, a multiple of 16 (``settings.network_render_size``).
+        """
+        check_settings(render_size, saturation)
         l_star, alpha = lightness_and_alpha(load_image(image))
         rgb = self.colorize_l(l_star, render_size=render_size, saturation=saturation)
         return rgb if alpha is None else np.dstack([rgb, alpha])

@@ -146,13 +146,11 @@ def test_missing_file_and_bad_arrays(colorizer, tmp_path):
         colorizer.colorize(np.zeros((0, 4), np.uint8))
 
 
-def test_huge_image_is_refused_before_decoding(tmp_path, monkeypatch, colorizer):
-    from colorize_model import imageio
+def test_huge_image_is_refused_before_decoding(tmp_path, colorizer):
+    from png_bomb import black_png  # tests/, on sys.path under pytest
 
-    path = tmp_path / "big.png"
-    Image.new("L", (400, 400)).save(path)
-    monkeypatch.setattr(imageio.Image, "MAX_IMAGE_PIXELS", 10_000)  # a lower limit, same check
-    with pytest.raises(InputImageError, match="larger than"):
+    path = black_png(tmp_path / "big.png", 13000, 12000, rows=1)  # decoding would take seconds and gigabytes
+    with pytest.raises(InputImageError, match="156.0 megapixels, over the limit of 150$"):
         colorizer.colorize(path)
 
 
