@@ -1,26 +1,33 @@
 """The ``colorize`` command: colorize photos, files or whole folders, into a folder.
 
 A photo that cannot be read gets one line on stderr and the rest carry on;
-the exit status says whether all went well (0), some photos failed (1), or
-nothing could start (2). Inputs are never written to.
+the exit status says whether all went well (0), some photos failed (1),
+nothing could start (2), or the run was stopped (130 on Ctrl-C, 143 on
+SIGTERM; no half-written file is left). No input of a run is ever written to.
 """
 
 from __future__ import annotations
 
 import argparse
 import glob
+import math
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
+from PIL import Image
 from tqdm import tqdm
 
 from . import __version__
-from .errors import ColorizeError, one_line
-from .imageio import save_image
+from .atomic import remove_stale_parts
+from .errors import ColorizeError, ImageTooLargeError, one_line
+from .imageio import MAX_PIXELS, load_image, save_image
 from .naming import IMAGE_SUFFIXES, output_name
+from .settings import MAX_RENDER_SIZE, MAX_SATURATION, MIN_RENDER_SIZE, RENDER_STEP, check_settings
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
   colorize old_photo.jpg -o colour/
   colorize scans/ --recursive -o colour/ --saturation 1.2
@@ -28,8 +35,18 @@ examples:
 
 Each result keeps its file name and format (JPEG at quality 95; formats that
 cannot be written, such as GIF, become PNG). Folders are read with their
-sub-folders when --recursive is given, and the sub-folders are recreated.
+sub-folders when --recursive is given, and the sub-folders are recreated; an
+output folder inside an input folder is not read. A result that would replace
+one of the inputs, or that two inputs would share, is not written.
+
+limits: photos up to {MAX_PIXELS / 1e6:g} megapixels (--max-megapixels), checked from the
+file's header before decoding; render sizes {MIN_RENDER_SIZE}..{MAX_RENDER_SIZE}, rounded to the
+nearest multiple of {RENDER_STEP}; saturation 0..{MAX_SATURATION:g}.
 """
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that cleanup runs as it does on Ctrl-C."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -42,40 +59,113 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", default="default",
                         help='"default" (built in), a model folder, or hf://owner/name[@revision]')
     parser.add_argument("--render-size", type=int, metavar="N",
-                        help="square size the model sees; larger keeps small objects' colours, smaller is "
-                             "steadier and faster (default: the model's own; 160 for the built-in one)")
+                        help=f"square size the model sees, {MIN_RENDER_SIZE} to {MAX_RENDER_SIZE}, rounded to the "
+                             f"nearest multiple of {RENDER_STEP} (what the networks take); larger keeps small "
+                             "objects' colours, smaller is steadier and faster (default: the model's own; 160 "
+                             "for the built-in one)")
     parser.add_argument("--saturation", type=float, default=1.0, metavar="S",
-                        help="0 = gray, 1 = as predicted (default), above 1 = more vivid")
+                        help=f"0 = gray, 1 = as predicted (default), above 1 = more vivid (at most "
+                             f"{MAX_SATURATION:g})")
+    parser.add_argument("--max-megapixels", type=float, default=MAX_PIXELS / 1e6, metavar="MP",
+                        help="refuse photos larger than this, read from the file's header before decoding "
+                             "(default: %(default)g)")
     parser.add_argument("--recursive", "-r", action="store_true", help="read folders with their sub-folders")
     parser.add_argument("--overwrite", action="store_true", help="replace results that already exist")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
-    if args.render_size is not None and args.render_size < 16:
-        parser.error("--render-size must be at least 16")
-    if args.saturation < 0:
-        parser.error("--saturation must not be negative")
+    try:
+        check_settings(args.render_size, args.saturation)
+    except ValueError as error:
+        parser.error(str(error))
+    if not (math.isfinite(args.max_megapixels) and args.max_megapixels > 0):
+        parser.error(f"--max-megapixels must be a positive number, not {args.max_megapixels}")
     return args
 
 
-def find_inputs(patterns: list[str], recursive: bool) -> list[tuple[Path, Path]]:
-    """(input file, output path relative to OUTDIR) for every photo named."""
+def find_inputs(patterns: list[str], recursive: bool, output: Path) -> list[tuple[Path, Path]]:
+    """(input file, output path relative to OUTDIR) for every photo named; folders are read
+    without ``output`` in them, so a rerun does not colorize earlier results."""
+    skip = output.resolve()
     found = []
     for pattern in patterns:
         matches = [Path(p) for p in sorted(glob.glob(pattern))] or [Path(pattern)]
         for path in matches:
             if path.is_dir():
-                walk = path.rglob("*") if recursive else path.glob("*")
-                found += [(f, f.relative_to(path)) for f in sorted(walk)
-                          if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+                found += [(f, f.relative_to(path)) for f in _photos_in(path, recursive, skip)]
             else:
                 found.append((path, Path(path.name)))  # a missing file is reported when read
     return found
 
 
+def _photos_in(folder: Path, recursive: bool, skip: Path) -> list[Path]:
+    """The photos in ``folder`` (and, if ``recursive``, its sub-folders, except ``skip``)."""
+    photos = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if recursive and Path(root, name).resolve() != skip]
+        photos += [Path(root, name) for name in files if Path(name).suffix.lower() in IMAGE_SUFFIXES]
+    return sorted(path for path in photos if path.is_file())
+
+
+def plan(jobs: list[tuple[Path, Path]], output: Path) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
+    """(input, result) pairs to do, and (input, why) for those left out: no result may be
+    written over an input of the run, whatever the flags, nor be shared by two inputs
+    (the input whose name the result keeps wins, else the first)."""
+    inputs = {_identity(source) for source, _ in jobs} - {None}
+    owners: dict[str, tuple[Path, Path]] = {}
+    skipped = []
+    for source, relative in jobs:
+        target = output / output_name(relative)
+        key = os.path.realpath(target)
+        if _identity(target) in inputs:
+            skipped.append((source, f"its result {target} would replace an input; choose another output folder"))
+        elif key not in owners:
+            owners[key] = (source, relative)
+        elif os.path.realpath(owners[key][0]) != os.path.realpath(source):  # the same input twice is one job
+            if _keeps_name(relative) and not _keeps_name(owners[key][1]):
+                owners[key], (source, relative) = (source, relative), owners[key]
+            skipped.append((source, f"its result {target} would also be {owners[key][0]}'s; rename one of them"))
+    todo = [(source, output / output_name(relative)) for source, relative in owners.values()]
+    return todo, skipped
+
+
+def _keeps_name(relative: Path) -> bool:
+    return output_name(relative) == relative
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """What makes two paths the same file (links included), or None when there is none."""
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return status.st_dev, status.st_ino
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    jobs = find_inputs(args.inputs, args.recursive)
-    if not jobs:
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("colorize: interrupted", file=sys.stderr)
+        return 130
+    except Terminated:
+        print("colorize: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def run(args: argparse.Namespace) -> int:
+    """Colorize everything ``args`` names; the exit status."""
+    todo, skipped = plan(find_inputs(args.inputs, args.recursive, args.output), args.output)
+    if not todo and not skipped:
         print("colorize: error: no images found", file=sys.stderr)
         return 2
     try:
@@ -83,40 +173,54 @@ def main(argv: list[str] | None = None) -> int:
 
         colorizer = Colorizer.load(args.model)
     except ColorizeError as error:
-        print(f"colorize: error: {error}", file=sys.stderr)
+        print(_shown(f"colorize: error: {error}"), file=sys.stderr)
         return 2
+    max_pixels = int(args.max_megapixels * 1e6)
+    if Image.MAX_IMAGE_PIXELS is not None:  # Pillow's own check must not refuse first
+        Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS, max_pixels)
+    for folder in {target.parent for _, target in todo}:
+        remove_stale_parts(folder)
 
-    failed = 0
-    with tqdm(jobs, unit="photo", disable=len(jobs) < 2, dynamic_ncols=True) as bar:
-        for source, relative in bar:
-            target = args.output / output_name(relative)
+    for source, why in skipped:
+        print(_shown(f"colorize: error: {source}: {why}"), file=sys.stderr)
+    failed = len(skipped)
+    with tqdm(todo, unit="photo", disable=len(todo) < 2, dynamic_ncols=True) as bar:
+        for source, target in bar:
             try:
-                colorize_one(colorizer, source, target, args)
-            except (ColorizeError, OSError, ValueError) as error:
+                colorize_one(colorizer, source, target, args, max_pixels)
+            except Exception as error:  # noqa: BLE001 - one photo's failure, of any kind, must not end the run
                 failed += 1
-                tqdm.write(f"colorize: error: {source}: {one_line(error, source.name)}", file=sys.stderr)
-    done = len(jobs) - failed
-    print(f"{done} of {len(jobs)} photos colorized into {args.output}" + (f", {failed} failed" if failed else ""),
-          file=sys.stderr)
+                tqdm.write(_shown(f"colorize: error: {source}: {_describe(error, source)}"), file=sys.stderr)
+    total = len(todo) + len(skipped)
+    print(_shown(f"{total - failed} of {total} photos colorized into {args.output}")
+          + (f", {failed} failed" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
 
 
-def colorize_one(colorizer, source: Path, target: Path, args: argparse.Namespace) -> None:
-    if target.exists():
-        if _same_file(source, target):
-            raise ValueError("the result would replace the input; choose another output folder")
-        if not args.overwrite:
-            raise ValueError(f"{target} exists (use --overwrite to replace it)")
-    rgb = colorizer.colorize(source, render_size=args.render_size, saturation=args.saturation)
+def colorize_one(colorizer, source: Path, target: Path, args: argparse.Namespace, max_pixels: int) -> None:
+    if target.exists() and not args.overwrite:
+        raise ValueError(f"{target} exists (use --overwrite to replace it)")
+    image = load_image(source, max_pixels=max_pixels)
+    rgb = colorizer.colorize(image, render_size=args.render_size, saturation=args.saturation)
     target.parent.mkdir(parents=True, exist_ok=True)
     save_image(rgb, target)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+def _describe(error: Exception, source: Path) -> str:
+    """One line for one photo's failure; an unexpected kind of error says which it was."""
+    text = one_line(error, source.name)
+    if isinstance(error, ImageTooLargeError):
+        return f"{text} (see --max-megapixels)"
+    if isinstance(error, (ColorizeError, OSError, ValueError)):
+        return text
+    return f"unexpected {type(error).__name__}" + (f": {text}" if text else "")
+
+
+def _shown(text: str) -> str:
+    """``text`` safe for a terminal: newlines, escape sequences and undecodable bytes in file
+    names are shown escaped (\\n, \\x1b, \\udcff) instead of acting on the terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)
 
 
 if __name__ == "__main__":
