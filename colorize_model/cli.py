@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from PIL import Image
@@ -32,12 +33,19 @@ examples:
   colorize old_photo.jpg -o colour/
   colorize scans/ --recursive -o colour/ --saturation 1.2
   colorize 'album/*.png' -o colour/ --model hf://owner/name@v1
+  colorize photo.jpg -o colour/ --hints photo-hints.png
+  colorize scans/ -o colour/ --hints hints/        # hints/NAME.png guides scans/NAME.jpg
 
 Each result keeps its file name and format (JPEG at quality 95; formats that
 cannot be written, such as GIF, become PNG). Folders are read with their
 sub-folders when --recursive is given, and the sub-folders are recreated; an
 output folder inside an input folder is not read. A result that would replace
-one of the inputs, or that two inputs would share, is not written.
+one of the inputs (or hint images), or that two inputs would share, is not written.
+
+colour hints: a hint image is an RGBA picture of any size (scaled to its photo)
+whose opaque pixels say "this colour here": only their chroma is used, the
+photo keeps its own lightness. Paint a few strokes or dots on a transparent
+layer in any editor and save it as PNG.
 
 limits: photos up to {MAX_PIXELS / 1e6:g} megapixels (--max-megapixels), checked from the
 file's header before decoding; render sizes {MIN_RENDER_SIZE}..{MAX_RENDER_SIZE}, rounded to the
@@ -69,6 +77,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-megapixels", type=float, default=MAX_PIXELS / 1e6, metavar="MP",
                         help="refuse photos larger than this, read from the file's header before decoding "
                              "(default: %(default)g)")
+    parser.add_argument("--hints", type=Path, metavar="PATH",
+                        help="colour hints: a hint image (RGBA; with a single input), or a folder of hint "
+                             "images matched to the inputs by file name (hints/photo.png for photo.jpg, "
+                             "sub-folders as with --recursive); a photo without one is colorized automatically")
     parser.add_argument("--recursive", "-r", action="store_true", help="read folders with their sub-folders")
     parser.add_argument("--overwrite", action="store_true", help="replace results that already exist")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -79,7 +91,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(str(error))
     if not (math.isfinite(args.max_megapixels) and args.max_megapixels > 0):
         parser.error(f"--max-megapixels must be a positive number, not {args.max_megapixels}")
+    if args.hints is not None and not args.hints.exists():
+        parser.error(f"--hints {args.hints}: no such file or folder")
     return args
+
+
+def find_hints(hints: Path | None, jobs: list[tuple[Path, Path]]) -> dict[Path, Path]:
+    """The hint image of each input that has one: ``hints`` itself for a single input, else the
+    image in the folder ``hints`` with the input's relative path and stem (PNG first)."""
+    if hints is None:
+        return {}
+    if not hints.is_dir():
+        if len({source for source, _ in jobs}) != 1:
+            raise ColorizeError(f"--hints {hints} is one hint image for {len(jobs)} inputs; give a folder of "
+                                "hint images named like the photos")
+        return {jobs[0][0]: hints}
+    found = {}
+    for source, relative in jobs:
+        candidates = sorted((hints / relative.parent).glob(glob.escape(relative.stem) + ".*"),
+                            key=lambda p: (p.suffix.lower() != ".png", p.name))
+        found.update({source: path for path in candidates[:1]
+                      if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()})
+    return found
 
 
 def find_inputs(patterns: list[str], recursive: bool, output: Path) -> list[tuple[Path, Path]]:
@@ -106,11 +139,13 @@ def _photos_in(folder: Path, recursive: bool, skip: Path) -> list[Path]:
     return sorted(path for path in photos if path.is_file())
 
 
-def plan(jobs: list[tuple[Path, Path]], output: Path) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
+def plan(jobs: list[tuple[Path, Path]], output: Path,
+         also_read: Iterable[Path] = ()) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
     """(input, result) pairs to do, and (input, why) for those left out: no result may be
-    written over an input of the run, whatever the flags, nor be shared by two inputs
-    (the input whose name the result keeps wins, else the first)."""
-    inputs = {_identity(source) for source, _ in jobs} - {None}
+    written over an input of the run or another file it reads (``also_read``: hint images),
+    whatever the flags, nor be shared by two inputs (the input whose name the result keeps
+    wins, else the first)."""
+    inputs = {_identity(path) for path in [*(source for source, _ in jobs), *also_read]} - {None}
     owners: dict[str, tuple[Path, Path]] = {}
     skipped = []
     for source, relative in jobs:
@@ -164,7 +199,13 @@ def _terminate(signum: int, frame: object) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Colorize everything ``args`` names; the exit status."""
-    todo, skipped = plan(find_inputs(args.inputs, args.recursive, args.output), args.output)
+    jobs = find_inputs(args.inputs, args.recursive, args.output)
+    try:
+        hints = find_hints(args.hints, jobs)
+    except ColorizeError as error:
+        print(_shown(f"colorize: error: {error}"), file=sys.stderr)
+        return 2
+    todo, skipped = plan(jobs, args.output, hints.values())
     if not todo and not skipped:
         print("colorize: error: no images found", file=sys.stderr)
         return 2
@@ -187,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
     with tqdm(todo, unit="photo", disable=len(todo) < 2, dynamic_ncols=True) as bar:
         for source, target in bar:
             try:
-                colorize_one(colorizer, source, target, args, max_pixels)
+                colorize_one(colorizer, source, target, args, max_pixels, hints.get(source))
             except Exception as error:  # noqa: BLE001 - one photo's failure, of any kind, must not end the run
                 failed += 1
                 tqdm.write(_shown(f"colorize: error: {source}: {_describe(error, source)}"), file=sys.stderr)
@@ -197,11 +238,16 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def colorize_one(colorizer, source: Path, target: Path, args: argparse.Namespace, max_pixels: int) -> None:
+def colorize_one(colorizer, source: Path, target: Path, args: argparse.Namespace, max_pixels: int,
+                 hints: Path | None = None) -> None:
     if target.exists() and not args.overwrite:
         raise ValueError(f"{target} exists (use --overwrite to replace it)")
     image = load_image(source, max_pixels=max_pixels)
-    rgb = colorizer.colorize(image, render_size=args.render_size, saturation=args.saturation)
+    try:
+        hint_image = None if hints is None else load_image(hints, max_pixels=max_pixels)
+    except (ColorizeError, OSError, ValueError) as error:
+        raise ColorizeError(f"hint image {hints}: {one_line(error, hints.name)}") from None
+    rgb = colorizer.colorize(image, render_size=args.render_size, saturation=args.saturation, hints=hint_image)
     target.parent.mkdir(parents=True, exist_ok=True)
     save_image(rgb, target)
 

@@ -99,3 +99,63 @@ def test_results_are_readable_like_any_new_file(album, tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "out" / "cup.png").stat().st_mode) == 0o666 & ~mask
+
+
+def _gray(width, height):
+    """A gray photo with some structure: a diagonal gradient and a bright disk."""
+    y, x = np.mgrid[:height, :width]
+    levels = 40 + 150 * (x + y) / (width + height) + 50 * (np.hypot(x - width / 2, y - height / 2) < height / 4)
+    return Image.fromarray(levels.astype(np.uint8))
+
+
+def _hint_png(path, size, colour=(220, 30, 30)):
+    rgba = np.zeros((size[1], size[0], 4), np.uint8)
+    rgba[: size[1] // 2, : size[0] // 2] = (*colour, 255)
+    Image.fromarray(rgba).save(path)
+
+
+def test_hints_folder_matched_by_name(tmp_path):
+    """photo.jpg <- hints/photo.png; a photo without a hint file is automatic; a corrupt hint file
+    is that photo's one-line error; nothing is overwritten."""
+    photos, hints, out = tmp_path / "in", tmp_path / "hints", tmp_path / "out"
+    photos.mkdir(), hints.mkdir()
+    gray = _gray(96, 64)
+    for name in ("a", "b", "c"):
+        gray.save(photos / f"{name}.jpg", quality=95)
+    _hint_png(hints / "a.png", (48, 32))  # half the photo's size: scaled
+    (hints / "c.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    result = subprocess.run([sys.executable, "-m", "colorize_model", str(photos), "-o", str(out), "--hints", str(hints)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "c.jpg" in errors[0] and "hint image" in errors[0] and "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "b.jpg"]
+    automatic = subprocess.run([sys.executable, "-m", "colorize_model", str(photos / "a.jpg"), "-o", str(tmp_path / "auto")],
+                               capture_output=True, text=True)
+    assert automatic.returncode == 0
+    hinted = np.asarray(Image.open(out / "a.jpg")).astype(int)
+    plain = np.asarray(Image.open(tmp_path / "auto" / "a.jpg")).astype(int)
+    assert np.abs(hinted - plain).max() > 10  # the hint changed the colours
+    red = hinted[4:28, 4:44]
+    assert (red[..., 0] - red[..., 1]).mean() > (plain[4:28, 4:44, 0] - plain[4:28, 4:44, 1]).mean() + 10
+
+
+def test_hint_image_needs_one_input_and_is_never_overwritten(tmp_path):
+    gray = _gray(64, 64)
+    for name in ("a", "b"):
+        gray.save(tmp_path / f"{name}.png")
+    (tmp_path / "other").mkdir()
+    gray.save(tmp_path / "other" / "h.png")
+    _hint_png(tmp_path / "h.png", (64, 64))
+    two = subprocess.run([sys.executable, "-m", "colorize_model", str(tmp_path / "a.png"), str(tmp_path / "b.png"),
+                          "-o", str(tmp_path / "out"), "--hints", str(tmp_path / "h.png")], capture_output=True, text=True)
+    assert two.returncode == 2 and "one hint image" in two.stderr
+    before = (tmp_path / "h.png").read_bytes()
+    # other/h.png's result would be the hint image h.png: refused whatever the flags
+    same = subprocess.run([sys.executable, "-m", "colorize_model", str(tmp_path / "other" / "h.png"), "-o", str(tmp_path),
+                           "--hints", str(tmp_path / "h.png"), "--overwrite"], capture_output=True, text=True)
+    assert (tmp_path / "h.png").read_bytes() == before
+    assert same.returncode == 1 and "replace an input" in same.stderr
+    missing = subprocess.run([sys.executable, "-m", "colorize_model", str(tmp_path / "a.png"), "-o", str(tmp_path / "o"),
+                              "--hints", str(tmp_path / "nope")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "no such file" in missing.stderr
