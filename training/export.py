@@ -26,17 +26,24 @@ from colorize_model.models import CONFIG_FILE, ModelConfig
 
 ROWS = [("auc", "AuC", "{:.3f}"), ("auc_rebalanced", "AuC, rebalanced", "{:.3f}"), ("psnr", "PSNR (dB)", "{:.2f}"),
         ("ssim", "SSIM", "{:.4f}"), ("ciede2000", "ΔE2000 (lower is better)", "{:.2f}"),
-        ("colourfulness_ratio", "colourfulness ratio", "{:.2f}"), ("seed_accuracy", "seed accuracy", "{:.3f}")]
+        ("colourfulness_ratio", "colourfulness ratio (mean of ratios)", "{:.2f}"),
+        ("colourfulness_ratio_of_means", "colourfulness ratio (ratio of means)", "{:.2f}"),
+        ("hint_error", "hint error (ΔE2000 at the hints)", "{:.2f}"), ("seed_accuracy", "seed accuracy", "{:.3f}")]
 
 DATA = """\
-37,615 colour photos, short side at most 128 px (`shared/data/train`), sampled
-per source with weight n^0.5: Imagenette (ImageNet terms, non-commercial
-research), Intel Image Classification scenes (terms not stated), clothing-dataset
-(CC0), CelebA-derived face crops (non-commercial research), Microsoft Cats vs Dogs
-(research terms), Kaggle flowers (terms not stated), BSDS300 train and T91
-(research use). Few photos show people in scenes; pets and the ten Imagenette
-classes are over-represented. Because of these terms, the weights are for
-research and personal use."""
+39,442 colour photos of `shared/data/train` version 2, short side at most 128 px
+(less the 2 % kept for validation), sampled per source with weight n^0.5 times a
+factor favouring variety (training/configs/unet-hints.yaml): Tiny-ImageNet (200
+ImageNet classes, 64x64 originals, cropped at their own scale; ImageNet terms,
+non-commercial research), Caltech-101 (CC BY 4.0), Imagenette (ImageNet terms),
+Intel Image Classification scenes (terms not stated), PACS photos (people,
+houses, animals; research use), CamVid street scenes (research use),
+clothing-dataset (CC0), CelebA-derived face crops (non-commercial research),
+Microsoft Cats vs Dogs (research terms), Kaggle flowers (terms not stated),
+BSDS300 train and T91 (research use). Still few photos of people in everyday
+scenes. Because of these terms, the weights are for research and personal use.
+Earlier runs this model continues from used version 1 (37,615 photos of the
+same sources less the four new ones)."""
 
 
 def gflops(model: keras.Model, size: int, channels: int) -> float:
@@ -63,7 +70,33 @@ def metrics_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def model_card(config: ModelConfig, model: keras.Model, report: dict | None, trained: str, notes: str) -> str:
+def hints_section(sweep: list[dict] | None, figure: str | None) -> str:
+    """What colour hints buy, from an evaluate --hints sweep: pooled, per number of hints."""
+    if not sweep:
+        return ""
+    model = next(name for name in sweep[0]["models"] if name != "gray")
+    lines = ["## Colour hints", "",
+             "Each photo gets N simulated hints: disks of radius max(2, 0.8 % of the short side) at random",
+             "places, each opaque with the photo's mean colour inside it (fixed per photo); the hint error",
+             "is the mean ΔE2000 between the result and the hint's colour on the hinted pixels.",
+             "\"nearest hint\" is a non-learned baseline: every pixel takes its nearest hint's chroma,",
+             "fading out over 15 % of the short side, over the automatic result. Pooled over the sets.", "",
+             "| hints | PSNR | ΔE2000 | hint error | nearest hint: PSNR | ΔE2000 | hint error |",
+             "|---|---|---|---|---|---|---|"]
+    for report in sweep:
+        count, pooled = report["hints"], report["pooled"]["mean"]
+        ours = pooled[f"{model} +{count} hints"] if count else pooled[model]
+        near = pooled.get("nearest hint", {})
+        cells = [ours.get("psnr"), ours.get("ciede2000"), ours.get("hint_error"),
+                 near.get("psnr"), near.get("ciede2000"), near.get("hint_error")]
+        lines.append(f"| {count} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in cells) + " |")
+    if figure:
+        lines += ["", f"![PSNR and ΔE2000 against the number of hints]({figure})"]
+    return "\n".join(lines) + "\n"
+
+
+def model_card(config: ModelConfig, model: keras.Model, report: dict | None, trained: str, notes: str,
+               hints: str = "") -> str:
     cost = gflops(model, config.render_size, config.input_channels)
     table = metrics_table(report) if report else "(no evaluation report given)"
     return f"""---
@@ -72,7 +105,7 @@ license_name: research-and-personal-use
 library_name: keras
 pipeline_tag: image-to-image
 tags: [colorization, litert]
-datasets: [imagenette, intel-image-classification, clothing-dataset, celeba, cats_vs_dogs, flowers, bsds300, t91]
+datasets: [tiny-imagenet, caltech101, imagenette, intel-image-classification, pacs, camvid, clothing-dataset, celeba, cats_vs_dogs, flowers, bsds300, t91]
 ---
 # Colorizer: `{config.architecture}`
 
@@ -83,7 +116,7 @@ datasets: [imagenette, intel-image-classification, clothing-dataset, celeba, cat
 | architecture | `{config.architecture}` ({", ".join(f"{k}={v}" for k, v in config.architecture_args.items())}) |
 | parameters | {model.count_params():,} |
 | cost per render | {cost:.2f} GFLOP at {config.render_size}x{config.render_size} |
-| input | L* (0..100) at the render size, plus {config.input_channels - 1} hint channels (zeros: no hints) |
+| input | L* (0..100) at the render size, plus {config.input_channels - 1} hint channels (a*, b* / 128 of the hinted pixels per cell and the hinted share; zeros: no hints) |
 | output | a*, b* / 128 at 1/4 of the render size, resized to the photo and joined to its own L* |
 | training | {trained} |
 
@@ -100,6 +133,7 @@ share of pixels where the larger of a and b is the same in prediction and truth.
 It says little: a gray prediction is a tie, and whether a tie counts as "a" or "b"
 moves the gray baseline between about 0.25 and 0.77.
 
+{hints}
 ## Limitations
 {notes}
 """
@@ -124,6 +158,8 @@ def main() -> None:
     parser.add_argument("--report-name", help="this model's name in the report (shown as 'model')")
     parser.add_argument("--trained", default="", help="how long, on what, how many steps")
     parser.add_argument("--notes", type=Path, help="a Markdown file: what still looks wrong")
+    parser.add_argument("--hints-report", type=Path, help="an evaluate --hints sweep report, for the hints table")
+    parser.add_argument("--hints-figure", help="path of the hint curve picture, relative to the card")
     args = parser.parse_args()
 
     source = args.run / "export"
@@ -142,7 +178,9 @@ def main() -> None:
     run_config = yaml.safe_load((args.run / "config.yaml").read_text())
     trained_text = args.trained or (f"{run_config['steps']} steps of {run_config['batch']} crops"
                                     f" of {run_config['crop']}²")
-    (folder / "MODEL_CARD.md").write_text(model_card(config, model, report, trained_text, notes))
+    sweep = json.loads(args.hints_report.read_text())["sweep"] if args.hints_report else None
+    card = model_card(config, model, report, trained_text, notes, hints_section(sweep, args.hints_figure))
+    (folder / "MODEL_CARD.md").write_text(card)
     print(f"exported {folder}")
 
 
