@@ -1,5 +1,6 @@
 """Training end to end on photos the test makes: checkpoint, kill, resume, export, colorize."""
 
+import re
 import signal
 import subprocess
 import sys
@@ -37,12 +38,13 @@ def photos(tmp_path_factory) -> Path:
     return root
 
 
-def write_config(tmp_path: Path, photos: Path, steps: int, seed: int = 0) -> Path:
+def write_config(tmp_path: Path, photos: Path, steps: int, seed: int = 0, **changes) -> Path:
     config = yaml.safe_load((ROOT / "training/configs/unet.yaml").read_text())
     config.update(data=str(photos), crop=32, batch=4, steps=steps, warmup_steps=2, mixed_precision=False,
                   deterministic=True, checkpoint_minutes=0, export_minutes=1000, validation_percent=20,
                   render_size=64, log_every=2, eval_sets=[str(photos / "people")], seed=seed, ema=0.9)
-    path = tmp_path / f"tiny{steps}-{seed}.yaml"
+    config.update(changes)
+    path = tmp_path / f"tiny{steps}-{seed}{''.join(f'-{k}' for k in sorted(changes))}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -210,3 +212,39 @@ def test_tuning_command_sweeps_render_sizes(photos, tmp_path):
     assert all(np.isfinite([float(x) for x in row[3:]]).all() for row in rows)
     chosen = done.stdout.splitlines()[-1]
     assert chosen.startswith("chosen: render size ") and chosen.split()[3].rstrip(",") in ("32", "48")
+
+
+def logged(run: Path, tag: str) -> dict[int, float]:
+    """The scalar a run logged under ``tag``, by step."""
+    return {event.step: float(tf.make_ndarray(value.tensor))
+            for path in (run / "logs").glob("events.out.tfevents.*")
+            for event in tf.compat.v1.train.summary_iterator(str(path))
+            for value in event.summary.value if value.tag == tag}
+
+
+def test_mirrored_over_two_devices_is_one_device_and_resumes(photos, tmp_path):
+    """distribute: mirrored, on the CPU split into two logical devices, each replica getting half of
+    the global batch of 4, killed and resumed: its losses are the single-device run's (the same the
+    first step, before any update; then within the drift of float rounding through Adam)."""
+    quick = {"log_every": 1, "eval_sets": []}
+    single = train(write_config(tmp_path, photos, steps=5, **quick), tmp_path / "single")
+    log = single.communicate(timeout=900)[0]
+    assert single.returncode == 0, log
+
+    mirrored = write_config(tmp_path, photos, steps=5, distribute="mirrored", distribute_cpus=2, **quick)
+    interrupted = train(mirrored, tmp_path / "run")
+    checkpoints = tmp_path / "run" / "checkpoints"
+    while not list(checkpoints.glob("ckpt-*.index")) and interrupted.poll() is None:
+        time.sleep(0.2)
+    interrupted.send_signal(signal.SIGTERM)
+    log = interrupted.communicate(timeout=600)[0]
+    assert interrupted.returncode == 0 and "2 replicas on 1 worker" in log and "stopped on request" in log, log
+    resumed = train(mirrored, tmp_path / "run", "--resume")
+    log = resumed.communicate(timeout=900)[0]
+    assert resumed.returncode == 0 and "done" in log, log
+    assert int(re.search(r"resumed from \S+ at step (\d+)", log).group(1)) < 5, log
+
+    one, two = logged(tmp_path / "single", "train/loss"), logged(tmp_path / "run", "train/loss")
+    assert sorted(one) == sorted(two) == [1, 2, 3, 4, 5]
+    assert two[1] == pytest.approx(one[1], rel=1e-5)
+    np.testing.assert_allclose([two[step] for step in one], list(one.values()), rtol=1e-2)

@@ -28,7 +28,7 @@ from colorize_model.evaluate import evaluate_sets
 from colorize_model.export import export_model, load_keras
 from colorize_model.models import ModelConfig
 
-from . import data, losses
+from . import data, distribute, losses
 
 SAMPLES = 6  # validation photos shown in TensorBoard at each export
 VALIDATION_HINT_SEED = 2**31  # the validation hints: the same draws at every export, apart from any run seed
@@ -46,12 +46,16 @@ class Trainer:
         self.config = config
         self.run_dir = run_dir
         self.channels = config.get("input_channels", 1)
+        self.place = distribute.placement(config)  # first: devices and collectives are set up before use
         keras.utils.set_random_seed(config.get("seed", 0))
         if config.get("deterministic"):
             tf.config.experimental.enable_op_determinism()  # bit-exact resumes, a little slower
         if config.get("mixed_precision"):
             keras.mixed_precision.set_global_policy("mixed_bfloat16")
-        self.model = architectures.build_for_training(config["architecture"])
+        with self.place.strategy.scope():
+            self.model = architectures.build_for_training(config["architecture"])
+        if self.place.distributed:
+            distribute.synchronize_batch_norm(self.model)
         keras.mixed_precision.set_global_policy("float32")  # exports stay float32
 
         if config.get("loss", "hybrid") == "hybrid":
@@ -63,10 +67,12 @@ class Trainer:
             0.0, config["steps"] - warmup, warmup_target=config["learning_rate"],
             warmup_steps=warmup, alpha=0.02)
         ema = config.get("ema")  # e.g. 0.999: validate and export a moving average of the weights
-        self.optimizer = keras.optimizers.Adam(schedule, use_ema=bool(ema), ema_momentum=ema or 0.99)
+        with self.place.strategy.scope():
+            self.optimizer = keras.optimizers.Adam(schedule, use_ema=bool(ema), ema_momentum=ema or 0.99)
 
         train, self.validation = data.split_photos(config["data"], config.get("validation_percent", 2))
-        self.dataset = data.training_dataset(train, size=config["crop"], batch=config["batch"],
+        train = self.place.shard(train)
+        self.dataset = data.training_dataset(train, size=config["crop"], batch=self.place.worker_batch(config["batch"]),
                                              seed=config.get("seed", 0),
                                              source_power=config.get("source_power", 0.5),
                                              source_scale=config.get("source_scale"),
@@ -75,20 +81,36 @@ class Trainer:
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
                                               step=self.step, iterator=self.iterator)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, run_dir / "checkpoints", max_to_keep=2)
-        self.writer = tf.summary.create_file_writer(str(run_dir / "logs"))
+        # Every worker keeps its own checkpoints: the weights are the same, its data position is not.
+        checkpoints = run_dir / ("checkpoints" if self.place.chief else f"checkpoints-worker{self.place.index}")
+        self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoints, max_to_keep=2)
+        self.writer = (tf.summary.create_file_writer(str(run_dir / "logs")) if self.place.chief
+                       else tf.summary.create_noop_writer())
         tqdm.write(f"{sum(map(len, train.values()))} training photos from {len(train)} sources, "
                    f"{len(self.validation)} for validation")
+        if self.place.distributed:
+            tqdm.write(f"distribute: {config['distribute']}, {self.place.replicas} replicas on "
+                       f"{self.place.workers} worker(s); this is worker {self.place.index}")
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(self.config["architecture"], self.config["render_size"], self.channels,
                            self.config.get("decode", {}), self.config.get("description", ""))
 
+    def _train_step(self, inputs: np.ndarray, target: np.ndarray) -> dict:
+        """One step on this worker's batch, split over its replicas; the losses averaged over all."""
+        return self._distributed_step(self.place.split(inputs), self.place.split(target))
+
     @tf.function
-    def _train_step(self, inputs, target):
+    def _distributed_step(self, inputs, target):
+        results = self.place.strategy.run(self._replica_step, args=(inputs, target))
+        return {name: self.place.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+                for name, value in results.items()}
+
+    def _replica_step(self, inputs, target):
         with tf.GradientTape() as tape:
             result = self.loss(target, self.model(inputs, training=True))
-        gradients = tape.gradient(result["loss"], self.model.trainable_variables)
+            loss = result["loss"] / self.place.replicas if self.place.distributed else result["loss"]
+        gradients = tape.gradient(loss, self.model.trainable_variables)  # summed over the replicas
         self.optimizer.apply_gradients(zip(gradients, self.model.trainable_variables))
         return result
 
@@ -109,8 +131,10 @@ class Trainer:
             tqdm.write(f"resumed from {self.manager.latest_checkpoint} at step {int(self.step)}")
 
     def hint_rng(self, step: int) -> np.random.Generator | None:
-        """The simulated hints' draws for one step (none unless the config trains hints)."""
-        return np.random.default_rng([self.config.get("seed", 0), step]) if self.config.get("hints") else None
+        """The simulated hints' draws for one step (none unless the config trains hints); each
+        worker has its own."""
+        worker = [self.place.index] if self.place.index else []
+        return np.random.default_rng([self.config.get("seed", 0), step, *worker]) if self.config.get("hints") else None
 
     def validate(self) -> dict[str, float]:
         """Validation loss without hints, and with simulated hints (fixed draws) if trained with them."""
@@ -160,6 +184,9 @@ class Trainer:
         every = {"checkpoint": 60 * self.config.get("checkpoint_minutes", 5),
                  "export": 60 * self.config.get("export_minutes", 15)}
         last = {name: time.monotonic() for name in every}
+        if self.place.distributed and not self.optimizer.built:  # not inside the step: its variables are mirrored
+            with self.place.strategy.scope():
+                self.optimizer.build(self.model.trainable_variables)
         bar = tqdm(total=total, initial=int(self.step), unit="step", dynamic_ncols=True)
         started, start_step = time.monotonic(), int(self.step)
         while int(self.step) < total and not stop["asked"]:
@@ -176,18 +203,24 @@ class Trainer:
                         tf.summary.scalar(f"train/{name}", value)
                     tf.summary.scalar("train/images_per_second", rate)
             now = time.monotonic()
-            if now - last["checkpoint"] > every["checkpoint"]:
+            save, export, stopping = self.place.agree(now - last["checkpoint"] > every["checkpoint"],
+                                                      now - last["export"] > every["export"], stop["asked"])
+            if save:
                 self.manager.save(checkpoint_number=step)
                 last["checkpoint"] = now
-            if now - last["export"] > every["export"]:
+            if export:
                 self._export_and_validate(step)
                 last["export"] = time.monotonic()
+            if stopping:  # asked on any worker
+                stop["asked"] = True
         bar.close()
         self.manager.save(checkpoint_number=int(self.step))
         self._export_and_validate(int(self.step))
         tqdm.write("stopped on request; resume with --resume" if stop["asked"] else "done")
 
     def _export_and_validate(self, step: int) -> None:
+        if not self.place.chief:
+            return
         with self.averaged_weights():
             scores = self.validate()
             folder = self.export()
