@@ -7,7 +7,14 @@ is used, so the demo shows exactly what the command-line tool does.
 Settings come from the environment: ``COLORIZE_MODELS`` lists extra model
 references (local folders or ``hf://owner/name[@revision]``, separated by
 commas or spaces) offered next to the embedded default; ``GRADIO_SERVER_NAME``
-and ``GRADIO_SERVER_PORT`` move the server as usual for Gradio.
+and ``GRADIO_SERVER_PORT`` move the server as usual for Gradio;
+``GRADIO_TEMP_DIR`` moves the cache folder (see own_cache).
+
+Anyone who can reach the page can call its API with any JSON, so every
+argument is checked here: the photo must be a file Gradio stored in this
+server's cache, the settings must be what the sliders and the menu offer.
+Every refusal and failure is a sentence for the client and one line in the
+server's log; no internal error text ever reaches a client.
 """
 
 from __future__ import annotations
@@ -19,10 +26,16 @@ import os
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 
+import ctypes  # noqa: E402
+import fcntl  # noqa: E402
+import functools  # noqa: E402
+import html  # noqa: E402
+import logging  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
-from collections.abc import Mapping  # noqa: E402
+from collections.abc import Callable, Collection, Mapping  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, NoReturn  # noqa: E402
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
@@ -33,16 +46,30 @@ from colorize_model.errors import InputImageError  # noqa: E402
 from colorize_model.imageio import load_image, save_image  # noqa: E402
 from colorize_model.lab import l_to_gray8  # noqa: E402
 from colorize_model.pipeline import lightness_and_alpha  # noqa: E402
+from colorize_model.settings import (MAX_RENDER_SIZE, MIN_RENDER_SIZE, RENDER_STEP,  # noqa: E402
+                                     check_settings)
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 MAX_UPLOAD = "20mb"  # what a scanned print or a phone photo needs, not a raw TIFF
 MAX_PIXELS = 24_000_000  # about 5 s of work on 2 cores; beyond, the queue backs up
 DISPLAY_MAX_SIDE = 2048  # the slider shows at most this; the download is full size
-RENDER_SIZES = (128, 1024, 32)  # min, max, step offered for the network's render size
+SATURATION = (0.0, 2.0, 0.05)  # min, max, step of the saturation slider
 CONCURRENCY = 1  # photos colorized at once: one already uses every core, and a
                  # loaded model serves one call at a time
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away at once
 CACHE_LIFETIME = (1800, 3600)  # every 30 min, delete results older than an hour
+# This app's own folder for Gradio's uploads and its results; read before
+# own_cache points GRADIO_TEMP_DIR at the folder of one server inside it.
+CACHE_ROOT = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "colorize-demo")
+MAX_MESSAGE = 300  # characters of a refusal sent or logged: a client may send a megabyte string
+
+UPLOAD_FIRST = "Upload a black-and-white photo first, or pick an example."
+NOT_ON_SERVER = "That photo is not on the server (any more): upload it again."
+INTERNAL = ("Sorry, this photo could not be colorized because of an error in the demo. "
+            "Try again, or with other settings.")
+
+log = logging.getLogger("colorize-demo")
+_held_locks: list = []  # each server's cache lock, held open for as long as the process runs
 
 
 def model_refs() -> list[str]:
@@ -54,6 +81,118 @@ def model_refs() -> list[str]:
 def load_colorizers(refs: list[str]) -> dict[str, Colorizer]:
     """Load every offered model once, at start, so no request waits on a download."""
     return {ref: Colorizer.load(ref) for ref in refs}
+
+
+def own_cache(root: Path = CACHE_ROOT) -> Path:
+    """A new cache folder for this server inside ``root``, where Gradio will keep uploads and results.
+
+    First the folders of servers that no longer run are deleted: a crash, a kill
+    or a restart left them behind (570 MB after one adversarial probe). Each
+    folder FOLDER comes with FOLDER.lock, locked for as long as its server
+    runs, so servers sharing ``root`` never delete each other's files; nothing
+    else in ``root`` is touched.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "sweeping", "a") as sweeping:
+        fcntl.flock(sweeping, fcntl.LOCK_EX)  # one starting server at a time
+        for lock_path in root.glob("*.lock"):
+            with open(lock_path, "a") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # its server is running
+                shutil.rmtree(lock_path.with_suffix(""), ignore_errors=True)
+                lock_path.unlink()
+        folder = Path(tempfile.mkdtemp(dir=root)).resolve()
+        lock = open(folder.with_suffix(".lock"), "a")  # noqa: SIM115 - held until the process ends
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    _held_locks.append(lock)
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)  # Gradio reads it when each app and block is made
+    return folder
+
+
+def refuse(message: str) -> NoReturn:
+    """Answer the request with ``message``: plain text (Gradio shows it as HTML), bounded."""
+    short = message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"
+    raise gr.Error(html.escape(short, quote=False), print_exception=False)
+
+
+def uploaded_file(photo: Any, cache: Path) -> Path:
+    """The real path of the upload ``photo`` names, if Gradio stored it in ``cache``.
+
+    With preprocess=False a client can send ``{"path": ANY}`` without the
+    ``meta`` key that makes Gradio check the path itself, so nothing is
+    trusted: the path is resolved (``..`` and every symlink followed) and must
+    be a file inside ``cache``. Everything else gets the same answer, so a
+    client learns nothing about the server's files.
+    """
+    if photo is None:
+        refuse(UPLOAD_FIRST)
+    path = photo.get("path") if isinstance(photo, dict) else None
+    if not isinstance(path, str) or "\0" in path or not os.path.isabs(path):
+        refuse(NOT_ON_SERVER)
+    real = Path(os.path.realpath(path))
+    if not (real.is_relative_to(cache) and real.is_file()):
+        refuse(NOT_ON_SERVER)
+    return real
+
+
+def checked_settings(render_size: Any, saturation: Any, model: Any,
+                     models: Collection[str]) -> tuple[int | None, float, str]:
+    """The settings as the package takes them, or a refusal.
+
+    A client may send any JSON (NaN, strings, nulls, lists, huge numbers): the
+    package's own check gives the reasons, then the saturation must be on the
+    slider and the model in the menu. A null render size is the model's own.
+    """
+    if isinstance(render_size, float) and render_size.is_integer():
+        render_size = int(render_size)  # JSON does not tell 160 from 160.0
+    try:
+        check_settings(render_size, saturation)
+    except (TypeError, ValueError) as error:
+        text = str(error)
+        refuse(f"{text[:1].upper()}{text[1:]}.")
+    if not SATURATION[0] <= saturation <= SATURATION[1]:
+        refuse(f"Saturation {saturation:g} is outside this demo's {SATURATION[0]:g}..{SATURATION[1]:g}.")
+    if not isinstance(model, str) or model not in models:
+        refuse(f"The model must be one of: {', '.join(models)}.")
+    return render_size, float(saturation), model
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for one line of the log: control characters escaped, bounded."""
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[:MAX_MESSAGE])
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 1] + "…"
+
+
+try:  # glibc's, which gives freed memory back to the system (see answered)
+    _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+except (OSError, AttributeError):  # musl, macOS
+    _malloc_trim = None
+
+
+def answered(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """``handler`` for Gradio: every refusal and failure is a sentence and one log line.
+
+    Refusals (gr.Error) go to the client as they are; anything else is an
+    error in the demo, whose text (LiteRT's, OpenCV's, NumPy's) stays in the
+    log. Afterwards the freed memory goes back to the system: each request
+    frees hundreds of megabytes that glibc would otherwise keep.
+    """
+    @functools.wraps(handler)
+    def answer(*args: Any) -> Any:
+        try:
+            return handler(*args)
+        except gr.Error as refusal:
+            log.warning("refused: %s", one_line(html.unescape(refusal.message)))
+            raise
+        except Exception as error:  # noqa: BLE001 - anything else is the demo's own fault
+            log.error("failed: %s: %s", type(error).__name__, one_line(str(error)))
+            raise gr.Error(INTERNAL, print_exception=False) from None
+        finally:
+            if _malloc_trim is not None:
+                _malloc_trim(0)
+    return answer
 
 
 def gray_of(image: Image.Image) -> np.ndarray:
@@ -74,37 +213,29 @@ def write_for_slider(image: np.ndarray, path: Path) -> Path:
 def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
     """The app around already loaded colorizers (keyed by the name shown in the model menu)."""
     default = next(iter(colorizers.values()))
+    cache = own_cache()
 
-    def colorize(photo: dict | None, render_size: float, saturation: float, model: str,
+    @answered
+    def colorize(photo: Any, render_size: Any, saturation: Any, model: Any,
                  ) -> tuple[tuple[str, str], str]:
         """Colorize one uploaded photo: (gray, colour) for the slider, and the full-size PNG.
 
         Registered with preprocess=False: gr.Image would open the upload with
         Pillow before this runs and answer a non-image with Gradio's generic
-        error, where the package's loader names the problem. Gradio has still
-        checked that the path is an upload; the settings get Gradio's own range
-        and choice checks here.
+        error, where the package's loader names the problem. So every argument
+        is checked here.
         """
-        render_size, saturation, model = (control.preprocess(value) for control, value in
-                                          zip(settings, (render_size, saturation, model)))
-        photo = (photo or {}).get("path")
-        if photo is None:
-            raise gr.Error("Upload a black-and-white photo first, or pick an example.")
+        path = uploaded_file(photo, cache)
+        render_size, saturation, model = checked_settings(render_size, saturation, model, colorizers)
         try:
-            image = load_image(photo)
+            image = load_image(path, max_pixels=MAX_PIXELS)  # refused from the header when larger
         except InputImageError as error:
-            raise gr.Error(str(error), print_exception=False) from None
-        if image.width * image.height > MAX_PIXELS:
-            raise gr.Error(f"{Path(photo).name}: {image.width}×{image.height} is "
-                           f"{image.width * image.height / 1e6:.0f} megapixels; this demo takes "
-                           f"at most {MAX_PIXELS / 1e6:.0f}. The command-line tool has no "
-                           "such limit.", print_exception=False)
-        colour = colorizers[model].colorize(image, render_size=int(render_size),
-                                            saturation=saturation)
+            refuse(str(error))
+        colour = colorizers[model].colorize(image, render_size=render_size, saturation=saturation)
         # Files go straight into Gradio's cache: served from there without a
         # copy, and deleted with it (delete_cache below).
-        folder = Path(tempfile.mkdtemp(dir=result.GRADIO_CACHE))
-        full = folder / f"{Path(photo).stem}-colorized.png"
+        folder = Path(tempfile.mkdtemp(dir=cache))
+        full = folder / f"{path.stem}-colorized.png"
         save_image(colour, full)
         before = write_for_slider(gray_of(image), folder / "before.png")
         after = full if max(colour.shape[:2]) <= DISPLAY_MAX_SIDE else write_for_slider(
@@ -125,11 +256,12 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
                 button = gr.Button("Colorize", variant="primary")
                 with gr.Accordion("Settings", open=False):
                     render_size = gr.Slider(
-                        *RENDER_SIZES[:2], step=RENDER_SIZES[2], value=default.render_size,
+                        MIN_RENDER_SIZE, MAX_RENDER_SIZE, step=RENDER_STEP, value=default.render_size,
                         label="Render size",
                         info="The network sees the photo at this size: smaller gives steadier "
                              "colours, larger more detail. Full resolution is kept either way.")
-                    saturation = gr.Slider(0.0, 2.0, step=0.05, value=1.0, label="Saturation")
+                    saturation = gr.Slider(*SATURATION[:2], step=SATURATION[2], value=1.0,
+                                           label="Saturation")
                     model = gr.Dropdown(list(colorizers), value=next(iter(colorizers)),
                                         label="Model", visible=len(colorizers) > 1)
             with gr.Column():
@@ -139,9 +271,9 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
                                  elem_id="result")
 
         # One queue for every way of asking: the button, a new upload, an example.
-        settings = [render_size, saturation, model]
-        run = {"fn": colorize, "inputs": [photo, *settings], "outputs": [slider, result],
-               "preprocess": False, "concurrency_limit": CONCURRENCY, "concurrency_id": "colorize"}
+        run = {"fn": colorize, "inputs": [photo, render_size, saturation, model],
+               "outputs": [slider, result], "preprocess": False,
+               "concurrency_limit": CONCURRENCY, "concurrency_id": "colorize"}
         gr.on([button.click, photo.upload], api_name="colorize", **run)
         # Picking an example fills in the photo, then colorizes it with the current settings.
         examples = gr.Examples([str(path) for path in sorted(EXAMPLES_DIR.glob("*.jpg"))], photo,
@@ -154,12 +286,13 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
 
 def launch(demo: gr.Blocks, **options: Any) -> Any:
     """Serve ``demo`` with the upload limit; ``options`` go on to ``gr.Blocks.launch``."""
-    return demo.launch(max_file_size=MAX_UPLOAD, show_error=True, footer_links=["api"],
+    return demo.launch(max_file_size=MAX_UPLOAD, show_error=False, footer_links=["api"],
                        **options)
 
 
 def main() -> None:
     """Serve the demo on http://127.0.0.1:7860 (or as GRADIO_SERVER_NAME/PORT say)."""
+    logging.basicConfig(format="%(asctime)s %(name)s %(message)s")  # warnings and errors: refusals, failures
     launch(build_demo(load_colorizers(model_refs())))
 
 

@@ -244,7 +244,7 @@ BAD_FILES = {  # name: (contents, what the page must say)
     "notes.png": (lambda: b"not a photo", "notes.png: not an image"),
     "half.jpg": (_half_jpeg, "half.jpg: corrupt or truncated image"),
     "empty.png": (lambda: b"", "empty.png: empty file"),
-    "huge.png": (_huge_png, "huge.png: 5000×5000 is 25 megapixels; this demo takes at most 24"),
+    "huge.png": (_huge_png, "huge.png: 5000×5000 is 25.0 megapixels, over the limit of 24"),
     "bulky.png": (_bulky_png, "exceed the maximum allowed size of 20.0 Mb"),
 }
 
@@ -317,7 +317,7 @@ def test_model_menu_lists_default_then_configured(app: ModuleType,
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    ({"model": "nonexistent"}, "nonexistent"),
+    ({"model": "nonexistent"}, "The model must be one of: default, "),
     ({"render_size": 5000}, "5000"),
     ({"photo": None}, "Upload a black-and-white photo first"),
 ])
@@ -351,27 +351,35 @@ def test_client_bad_file_is_refused_then_next_works(client: Any, tmp_path: Path,
 
 # --- Load, against `python space/app.py` as users start it ---------------------
 
-@pytest.fixture
-def served_app() -> Iterator[tuple[str, int]]:
-    """The demo's main command on a free port: (base URL, process id).
+def serve(log: Path | None = None, **env: str) -> tuple[str, subprocess.Popen]:
+    """``python space/app.py`` on a free port, with ``env`` added: (base URL, process).
 
     A process of its own, so its memory is the app's alone, not this test's
-    clients' and browser's.
+    clients' and browser's; its output goes to ``log`` (appended), if given.
     """
     port = free_port()
+    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen([sys.executable, str(ROOT / "space" / "app.py")],
-                               env={**os.environ, "GRADIO_SERVER_PORT": str(port)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               env={**os.environ, "GRADIO_SERVER_PORT": str(port), **env},
+                               stdout=output, stderr=subprocess.STDOUT)
+    if log:
+        output.close()  # the server holds its own copy
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + WAIT_MS / 1000
     while True:
         assert process.poll() is None, "space/app.py exited"
         try:
             urllib.request.urlopen(url).close()
-            break
+            return url, process
         except OSError:
             assert time.monotonic() < deadline, "space/app.py never answered"
             time.sleep(0.2)
+
+
+@pytest.fixture
+def served_app() -> Iterator[tuple[str, int]]:
+    """The demo's main command on a free port: (base URL, process id)."""
+    url, process = serve()
     yield url, process.pid
     process.terminate()
     process.wait()
