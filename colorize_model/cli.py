@@ -247,9 +247,10 @@ def colorize_one(colorizer, source: Path, target: Path, args: argparse.Namespace
         hint_image = None if hints is None else load_image(hints, max_pixels=max_pixels)
     except (ColorizeError, OSError, ValueError) as error:
         raise ColorizeError(f"hint image {hints}: {one_line(error, hints.name)}") from None
-    rgb = colorizer.colorize(image, render_size=args.render_size, saturation=args.saturation, hints=hint_image)
+    result = colorizer.colorize_image(image, render_size=args.render_size, saturation=args.saturation,
+                                      hints=hint_image)  # a Pillow image: saved without another copy
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_image(rgb, target)
+    save_image(result, target)
 
 
 def _describe(error: Exception, source: Path) -> str:

@@ -15,12 +15,13 @@ OpenCV does the work: its float32 conversions take tens of milliseconds on a
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import functools
+import threading
 
 import cv2
 import numpy as np
+
+from .bands import in_bands
 
 L_MAX = 100.0
 AB_SCALE = 128.0
@@ -41,8 +42,9 @@ _INSIDE = 1e-6  # a channel this close to 0 or 1 may have been clipped
 _F_TO_LAB = np.array([[0, 116, 0, -16], [500, -500, 0, 0], [0, 200, -200, 0]], np.float32)
 _EPSILON = (6 / 29) ** 3
 _BAND = 256  # rows per task when converting large images
-_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
 _SLOPE = 1 / (3 * (6 / 29) ** 2)
+_tables: threading.Thread | None = None  # building OpenCV's Lab tables (warm_up)
+_tables_lock = threading.Lock()
 
 
 def _linearize(rgb: np.ndarray) -> np.ndarray:
@@ -56,15 +58,6 @@ def _linearize(rgb: np.ndarray) -> np.ndarray:
 def _gamma_encode(linear: np.ndarray) -> np.ndarray:
     """Linear light (0..1) -> sRGB gamma, float32: the inverse of ``_linearize``."""
     return np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear).astype(np.float32)
-
-
-def _in_bands(convert: Callable[[slice], None], rows: int) -> None:
-    """Run ``convert`` on bands of rows, one task per band: numpy's loops use one core each."""
-    bands = [slice(i, i + _BAND) for i in range(0, rows, _BAND)]
-    if len(bands) > 1:
-        list(_POOL.map(convert, bands))
-    else:
-        convert(slice(None))
 
 
 def _lab_f(t: np.ndarray) -> np.ndarray:
@@ -102,7 +95,7 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
         xyz = cv2.transform(_linearize(flat[rows]), _RGB_TO_XYZN)
         lab[rows] = cv2.transform(_lab_f(xyz), _F_TO_LAB)
 
-    _in_bands(convert, len(flat))
+    in_bands(convert, len(flat), _BAND)
     return lab.reshape(rgb.shape)
 
 
@@ -119,17 +112,38 @@ def lab_to_rgb(lab: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     out = flat if overwrite else np.empty_like(flat)
 
     def convert(rows: slice) -> None:
-        rgb = cv2.cvtColor(flat[rows], cv2.COLOR_Lab2RGB)  # clipped to 0..1 by OpenCV
-        inside = cv2.inRange(rgb, (_INSIDE,) * 3, (1 - _INSIDE,) * 3)
-        gray = cv2.inRange(flat[rows], (-np.inf, -_INSIDE, -_INSIDE), (np.inf, _INSIDE, _INSIDE))  # exact already
-        edge = np.flatnonzero(cv2.bitwise_not(cv2.bitwise_or(inside, gray)))  # colours clipped, or on the edge
-        if edge.size:
-            pixels = rgb.reshape(-1, 3)
-            pixels[edge] = _onto_gamut(flat[rows].reshape(-1, 3)[edge])
-        out[rows] = rgb
+        out[rows] = _to_rgb(flat[rows])
 
-    _in_bands(convert, len(flat))  # each band is read before it is written: safe in place
+    in_bands(convert, len(flat), _BAND)  # each band is read before it is written: safe in place
     return out.reshape(lab.shape)
+
+
+def warm_up() -> None:
+    """Have OpenCV build its Lab tables now, on another thread (once per process).
+
+    Its first Lab -> RGB conversion takes a tenth of a second of one core for
+    them: begun when a model loads, that overlaps with loading and decoding.
+    """
+    global _tables
+    with _tables_lock:
+        if _tables is None:
+            # not a daemon: exiting while OpenCV is building its tables would abort the process
+            _tables = threading.Thread(target=cv2.cvtColor, args=(np.zeros((1, 1, 3), np.float32), cv2.COLOR_Lab2RGB))
+            _tables.start()
+
+
+def _to_rgb(lab: np.ndarray) -> np.ndarray:
+    """sRGB (0..1) of a band of Lab (H, W, 3): OpenCV's conversion, then the colours it clipped
+    moved onto the gamut at their own L*."""
+    warm_up()
+    _tables.join()  # tables built once, by one thread
+    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)  # clipped to 0..1 by OpenCV
+    inside = cv2.inRange(rgb, (_INSIDE,) * 3, (1 - _INSIDE,) * 3)
+    gray = cv2.inRange(lab, (-np.inf, -_INSIDE, -_INSIDE), (np.inf, _INSIDE, _INSIDE))  # exact already
+    edge = np.flatnonzero(cv2.bitwise_not(cv2.bitwise_or(inside, gray)))  # colours clipped, or on the edge
+    if edge.size:
+        rgb.reshape(-1, 3)[edge] = _onto_gamut(lab.reshape(-1, 3)[edge])
+    return rgb
 
 
 def _onto_gamut(lab: np.ndarray) -> np.ndarray:
@@ -151,23 +165,32 @@ def _onto_gamut(lab: np.ndarray) -> np.ndarray:
     return _gamma_encode(linear)
 
 
-def lab_to_rgb8(lab: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
-    """Convert float Lab to uint8 sRGB, rounding to the nearest level."""
-    rgb = lab_to_rgb(lab, overwrite=overwrite)
-    flat = rgb.reshape(-1, rgb.shape[-2] * 3)
-    return cv2.convertScaleAbs(flat, alpha=255.0).reshape(rgb.shape)  # rounds, threaded
+def lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
+    """Convert float Lab to uint8 sRGB, rounding to the nearest level (``lab_to_rgb``'s colours,
+    a band at a time: the float RGB of the whole image is never needed)."""
+    lab = np.asarray(lab, dtype=np.float32)
+    flat = lab.reshape(-1, lab.shape[-2], 3)
+    out = np.empty(flat.shape, np.uint8)
+
+    def convert(rows: slice) -> None:
+        rgb = _to_rgb(flat[rows])
+        cv2.convertScaleAbs(rgb.reshape(len(rgb), -1), dst=out[rows].reshape(len(rgb), -1), alpha=255.0)  # rounds
+
+    in_bands(convert, len(flat), _BAND)
+    return out.reshape(lab.shape)
 
 
 def gray_to_l(gray: np.ndarray) -> np.ndarray:
     """L* of a neutral gray image (uint8, uint16 or float 0..1), any shape.
 
-    A neutral gray's L* depends on its value alone, so 8-bit input goes
-    through a 256-entry table: the fast path for black-and-white photos.
+    A neutral gray's L* depends on its value alone, so 8- and 16-bit input
+    go through a table of every level: the fast path for black-and-white
+    photos and scans (a 16-bit one's L* 18 times as fast as by the formula).
     """
     if gray.dtype == np.uint8:
         return cv2.LUT(gray, _GRAY8_TO_L)
     if gray.dtype == np.uint16:
-        gray = gray.astype(np.float32) * np.float32(1 / 65535)
+        return _gray16_to_l()[gray]
     return _lab_f(_linearize(gray)) * np.float32(116) - np.float32(16)
 
 
@@ -198,3 +221,9 @@ def merge_l_ab(l_star: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 _LINEAR8 = _linearize(np.arange(256, dtype=np.float32) / 255)
 _GRAY8_TO_L = gray_to_l(np.arange(256, dtype=np.float32) / 255)
+
+
+@functools.cache
+def _gray16_to_l() -> np.ndarray:
+    """L* of every 16-bit level (made on first use: 10 ms that 8-bit photos need not wait for)."""
+    return gray_to_l(np.arange(65536, dtype=np.float32) * np.float32(1 / 65535))

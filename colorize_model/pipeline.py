@@ -12,50 +12,60 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 from PIL import Image
 
-from . import lab
+from . import ab_grid, lab
+from .hints import Hints, Pins, to_render
 from .imageio import ImageSource, load_image, unit_levels
 from .models import ModelRef, resolve
 from .runtime import RuntimeModel
 from .settings import check_settings, network_render_size
+from .fullres import ArrayResult, ImageResult, Lightness, Write, colorize_rows, render
 from .upsample import guided_upsample
 
 # Pillow modes whose pixels are already a gray level (integer modes are read
 # as they are; "I" and "F" are scaled to 0..1 by their range, below).
 _GRAY_MODES = ("L", "I;16", "I;16B", "I;16L", "I", "F")
-TAPER = 8.0  # L* units
+_STORED_GRAY = ("L", "I;16", "I;16B", "I;16L")  # the levels as they are: readable a band at a time
+SUGGESTION_SPACING = 15.0  # ab units: suggested colours at least this far apart
 
 
 def lightness_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """The photo's L* (H, W) float32 and its alpha (uint8) if it has one.
+    """The photo's L* (H, W) float32 and its alpha (uint8) if it has one."""
+    lightness, alpha = lightness_source(image)
+    return lightness(slice(0, image.height)), alpha
+
+
+def lightness_source(image: Image.Image) -> tuple[Lightness, np.ndarray | None]:
+    """L* of any band of rows of the photo, computed when asked, and its alpha (uint8) if it has one.
 
     Gray modes keep their full precision (16-bit scans stay 16-bit); anything
-    coloured, a sepia or tinted scan included, contributes only its L*.
+    coloured, a sepia or tinted scan included, contributes only its L*. Gray
+    stored as it is read is taken from the image a band at a time; other
+    modes are first converted whole, to the gray levels or sRGB of their L*.
     """
+    if image.mode in _STORED_GRAY:
+        image.load()  # once, before threads read bands of it
+        width = image.width
+        return (lambda rows: lab.gray_to_l(_gray_levels(image.crop((0, rows.start, width, rows.stop))))), None
+    levels, alpha = _levels_and_alpha(image)
+    convert = lab.gray_to_l if levels.ndim == 2 else lab.rgb_to_l
+    return (lambda rows: convert(levels[rows])), alpha
+
+
+def _levels_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """The photo's gray levels (H, W) or sRGB (H, W, 3), and its alpha (uint8) if it has one."""
     if image.mode in ("P", "PA"):  # palette: its colours, and its transparency as alpha
         image = image.convert("RGBA" if image.mode == "PA" or "transparency" in image.info else "RGB")
     alpha = np.asarray(image.getchannel("A")) if image.mode in ("LA", "La", "RGBA", "RGBa") else None
     if image.mode in ("LA", "La"):
         image = image.getchannel("L")
     if image.mode in _GRAY_MODES:
-        return lab.gray_to_l(_gray_levels(image)), alpha
+        return _gray_levels(image), alpha
     if image.mode == "1":
-        return lab.gray_to_l(np.asarray(image.convert("L"))), alpha
-    return lab.rgb_to_l(np.asarray(image.convert("RGB"))), alpha
-
-
-def _chroma_room(l_star: np.ndarray, saturation: float) -> np.ndarray:
-    """Saturation, tapered to 0 within TAPER of black and white.
-
-    Near L* = 0 or 100 no sRGB colour has chroma: the colour fades out
-    smoothly there instead of being cut off at the edge of the gamut.
-    """
-    room = np.minimum(l_star, np.float32(lab.L_MAX) - l_star)
-    room *= np.float32(saturation / TAPER)
-    return np.clip(room, 0.0, saturation, out=room)
+        return np.asarray(image.convert("L")), alpha
+    return np.asarray(image.convert("RGB")), alpha
 
 
 def _gray_levels(image: Image.Image) -> np.ndarray:
@@ -86,6 +96,7 @@ class Colorizer:
     """A loaded model, ready to colorize many photos (load once, reuse)."""
 
     def __init__(self, model: ModelRef = "default", num_threads: int | None = None):
+        lab.warm_up()  # OpenCV's colour tables, built while the model loads and the first photo decodes
         folder = resolve(model)
         self.name = str(model)
         self.config = folder.config
@@ -103,43 +114,119 @@ class Colorizer:
         """A Colorizer for a model on the Hugging Face Hub, fetched once into its cache."""
         return cls(f"hf://{repo_id}" + (f"@{revision}" if revision else ""))
 
-    def predict_ab(self, l_star: np.ndarray, render_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def predict_ab(self, l_star: np.ndarray, render_size: int | None = None,
+                   hints: Hints = None) -> tuple[np.ndarray, np.ndarray]:
         """Chroma planes a*, b* (H, W each) in Lab units for a lightness image L* (H, W)."""
-        small = render(l_star, network_render_size(render_size or self.render_size))
-        return guided_upsample(self._network(small) * np.float32(lab.AB_SCALE), l_star)
+        small, hint_planes = self._inputs(l_star, render_size, hints)
+        return guided_upsample(self._network(small, hint_planes) * np.float32(lab.AB_SCALE), l_star)
+
+    def _inputs(self, l_star: np.ndarray, render_size: int | None,
+                hints: Hints) -> tuple[np.ndarray, np.ndarray | None]:
+        """The network's render of L* and its hint channels (None: no hints, the automatic mode)."""
+        size = network_render_size(render_size or self.render_size)
+        return render(l_star, size), self._hint_planes(l_star.shape, size, hints)
+
+    def _hint_planes(self, shape: tuple[int, int], size: int, hints: Hints) -> np.ndarray | None:
+        height, width = shape
+        hint_planes = to_render(hints, width, height, size)
+        if hint_planes is not None and not self._network.takes_hints:
+            raise ValueError(f"model {self.name} does not take colour hints")
+        return hint_planes
 
     def colorize_l(self, l_star: np.ndarray, *, render_size: int | None = None,
-                   saturation: float = 1.0) -> np.ndarray:
-        """uint8 RGB (H, W, 3) whose L* is ``l_star``, coloured by the model."""
+                   saturation: float = 1.0, hints: Hints = None) -> np.ndarray:
+        """uint8 RGB (H, W, 3) whose L* is ``l_star``, coloured by the model (and the hints)."""
         check_settings(render_size, saturation)
         _check_plane(l_star)
-        a, b = self.predict_ab(l_star, render_size)
-        room = _chroma_room(l_star, saturation)
-        a *= room
-        b *= room
-        return lab.lab_to_rgb8(lab.merge_l_ab(l_star, a, b), overwrite=True)
+        l_star = np.asarray(l_star, np.float32)
+        result = ArrayResult(l_star.shape, None)
+        self._colorize_rows(lambda rows: l_star[rows], l_star.shape, render_size, saturation, hints, result.write)
+        return result.value
+
+    def _colorize_rows(self, lightness: Lightness, shape: tuple[int, int], render_size: int | None,
+                       saturation: float, hints: Hints, write: Write) -> None:
+        """The model's colours for a photo whose L* is read band by band (``fullres.colorize_rows``)."""
+        size = network_render_size(render_size or self.render_size)
+        hint_planes = self._hint_planes(shape, size, hints)
+        pins = None if hint_planes is None else Pins(hints, shape[1], shape[0])  # hinted pixels: the asked chroma
+
+        def predict(small: np.ndarray) -> np.ndarray:
+            return self._network(small, hint_planes) * np.float32(lab.AB_SCALE)
+
+        colorize_rows(lightness, shape, size, predict, saturation, write, None if pins is None else pins.apply)
+
+    def suggest(self, image: ImageSource, x: float, y: float, k: int = 8, *, hints: Hints = None,
+                render_size: int | None = None) -> list[tuple[tuple[int, int, int], float]]:
+        """The k most likely distinct colours at pixel (x, y), given the hints: [(sRGB, probability)],
+        most likely first, each at that pixel's own L* (what the result would show there).
+
+        From the classifier head's distribution over ab bins: the most likely bin,
+        merged with its neighbours within ``SUGGESTION_SPACING``, then the next...
+        """
+        if not self._network.has_distribution:
+            raise ValueError(f"model {self.name} has no colour distribution to suggest from")
+        if not 1 <= int(k) <= 64:
+            raise ValueError(f"k = {k}: ask for 1 to 64 suggestions")
+        l_star, _ = lightness_and_alpha(load_image(image))
+        height, width = l_star.shape
+        if not (0 <= x < width and 0 <= y < height):
+            raise ValueError(f"point ({x:g}, {y:g}) is outside the {width}x{height} photo")
+        small, hint_planes = self._inputs(l_star, render_size, hints)
+        distribution = self._network.run(small, hint_planes)[1]
+        rows, cols = distribution.shape[:2]
+        probabilities = distribution[min(int(y * rows / height), rows - 1), min(int(x * cols / width), cols - 1)]
+        return _distinct_colours(probabilities, float(l_star[int(y), int(x)]), int(k))
 
     def colorize(self, image: ImageSource, *, render_size: int | None = None,
-                 saturation: float = 1.0) -> np.ndarray:
+                 saturation: float = 1.0, hints: Hints = None) -> np.ndarray:
         """Colorize a path, PIL image or array: uint8 RGB, or RGBA if it had alpha.
 
         ``render_size`` (16..1024) is rounded to the nearest size the network
-        takes, a multiple of 16 (``settings.network_render_size``).
+        takes, a multiple of 16 (``settings.network_render_size``). ``hints``
+        (see ``colorize_model.hints``): an RGBA hint image or a list of points
+        ``(x, y, colour[, radius])``; None or empty gives the automatic result.
         """
+        return self._colorize(image, render_size, saturation, hints, ArrayResult)
+
+    def colorize_image(self, image: ImageSource, *, render_size: int | None = None,
+                       saturation: float = 1.0, hints: Hints = None) -> Image.Image:
+        """``colorize``'s result as a Pillow image (RGB, or RGBA): what saving a file needs,
+        without a copy of the whole result on the way (the ``colorize`` command's way)."""
+        return self._colorize(image, render_size, saturation, hints, ImageResult)
+
+    def _colorize(self, image: ImageSource, render_size: int | None, saturation: float, hints: Hints,
+                  result_type: type[ArrayResult] | type[ImageResult]) -> np.ndarray | Image.Image:
         check_settings(render_size, saturation)
-        l_star, alpha = lightness_and_alpha(load_image(image))
-        rgb = self.colorize_l(l_star, render_size=render_size, saturation=saturation)
-        return rgb if alpha is None else np.dstack([rgb, alpha])
-
-
-def render(l_star: np.ndarray, size: int) -> np.ndarray:
-    """L* squeezed into the network's square input (area-averaged; for photos smaller than
-    the render this repeats pixels, which scored as well as bicubic and better than bilinear
-    on validation photos)."""
-    return cv2.resize(l_star, (size, size), interpolation=cv2.INTER_AREA)
+        photo = load_image(image)
+        shape = photo.height, photo.width
+        lightness, alpha = lightness_source(photo)
+        del photo  # of a colour or palette photo, its converted copy is all that is needed
+        result = result_type(shape, alpha)
+        self._colorize_rows(lightness, shape, render_size, saturation, hints, result.write)
+        return result.value
 
 
 def colorize(image: ImageSource, *, model: ModelRef = "default", render_size: int | None = None,
-             saturation: float = 1.0) -> np.ndarray:
+             saturation: float = 1.0, hints: Hints = None) -> np.ndarray:
     """One-off colorization; for many photos keep a ``Colorizer`` instead."""
-    return Colorizer(model).colorize(image, render_size=render_size, saturation=saturation)
+    return Colorizer(model).colorize(image, render_size=render_size, saturation=saturation, hints=hints)
+
+
+def _distinct_colours(probabilities: np.ndarray, l_star: float, k: int) -> list[tuple[tuple[int, int, int], float]]:
+    """Greedy picks over the ab bins: each takes the mass of the bins near it, shown in sRGB at
+    ``l_star``; a pick that the gamut brings close to an earlier one adds its mass to it."""
+    left = probabilities.astype(np.float64).copy()
+    picks: list[list] = []  # [rgb, probability, ab as shown]
+    while len(picks) < k and left.max() > 0:
+        near = np.linalg.norm(ab_grid.BIN_CENTRES - ab_grid.BIN_CENTRES[left.argmax()], axis=-1) <= SUGGESTION_SPACING
+        mass = left[near].sum()
+        ab = (left[near, None] * ab_grid.BIN_CENTRES[near]).sum(axis=0) / mass
+        left[near] = 0.0
+        rgb = lab.lab_to_rgb8(np.array([[[l_star, ab[0], ab[1]]]], np.float32))
+        shown = lab.rgb_to_lab(rgb)[0, 0, 1:]
+        twin = next((pick for pick in picks if np.linalg.norm(pick[2] - shown) < SUGGESTION_SPACING / 2), None)
+        if twin is None:
+            picks.append([tuple(int(v) for v in rgb[0, 0]), float(mass), shown])
+        else:
+            twin[1] += float(mass)
+    return sorted(((rgb, p) for rgb, p, _ in picks), key=lambda pick: -pick[1])

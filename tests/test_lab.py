@@ -1,5 +1,8 @@
 """The colour convention against scikit-image, the reference implementation."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from skimage import color
@@ -54,6 +57,11 @@ def test_gray_to_l_matches_full_conversion(dtype, top):
     assert np.abs(lab.gray_to_l(gray) - color.rgb2lab(rgb)[..., 0]).max() < 1e-3
 
 
+def test_sixteen_bit_table_is_the_formula():
+    levels = np.random.default_rng(4).permutation(65536).astype(np.uint16).reshape(256, 256)
+    assert np.array_equal(lab.gray_to_l(levels), lab.gray_to_l(levels.astype(np.float32) * np.float32(1 / 65535)))
+
+
 def test_rgb_to_l_and_l_to_gray(astronaut):
     assert np.abs(lab.rgb_to_l(astronaut) - color.rgb2lab(astronaut)[..., 0]).max() < 1e-3
     levels = np.arange(256, dtype=np.uint8)
@@ -61,10 +69,15 @@ def test_rgb_to_l_and_l_to_gray(astronaut):
     assert np.array_equal(lab.l_to_gray8(lab.gray_to_l(levels.reshape(16, 16))), levels.reshape(16, 16))
 
 
-def test_lab_to_rgb_in_place(astronaut):
+def test_lab_to_rgb_in_place_and_in_eight_bits(astronaut):
     converted = lab.rgb_to_lab(astronaut)
-    expected = lab.lab_to_rgb8(converted)
-    assert np.array_equal(lab.lab_to_rgb8(converted.copy(), overwrite=True), expected)
+    expected = lab.lab_to_rgb(converted)
+    assert np.array_equal(lab.lab_to_rgb(converted.copy(), overwrite=True), expected)
+    # 8 bits: the same colours, out-of-gamut ones included, rounded to the nearest level
+    wishes = np.random.default_rng(3).normal(0, 60, (700, 300, 3)).astype(np.float32)
+    wishes[..., 0] = np.abs(wishes[..., 0])
+    for colours in (converted, wishes):
+        assert np.array_equal(lab.lab_to_rgb8(colours), np.rint(lab.lab_to_rgb(colours) * 255).astype(np.uint8))
 
 
 def test_out_of_gamut_colours_keep_their_lightness():
@@ -79,3 +92,11 @@ def test_out_of_gamut_colours_keep_their_lightness():
     assert np.hypot(back[..., 1], back[..., 2]).mean() < np.hypot(wishes[..., 1], wishes[..., 2]).mean()
     signs = np.sign(back[..., 1:]) == np.sign(wishes[..., 1:])
     assert signs[np.abs(back[..., 1:]) > 5].mean() > 0.95
+
+
+def test_a_process_may_end_while_opencv_builds_its_tables():
+    """warm_up builds OpenCV's Lab tables on a thread: a run that fails at once must still end cleanly."""
+    for _ in range(3):
+        ended = subprocess.run([sys.executable, "-c", "from colorize_model import lab; lab.warm_up()"],
+                               capture_output=True, text=True)
+        assert ended.returncode == 0 and ended.stderr == ""

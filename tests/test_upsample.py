@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from colorize_model.upsample import guided_upsample
+from colorize_model.upsample import apply, fit, guide_size, guided_upsample
 
 
 def test_colour_edge_snaps_to_the_lightness_edge():
@@ -32,3 +32,16 @@ def test_flat_regions_keep_the_predicted_colour():
 def test_tiny_images():
     a, b = guided_upsample(np.ones((4, 4, 2), np.float32), np.full((1, 1), 50.0, np.float32))
     assert a.shape == (1, 1) and abs(float(a[0, 0]) - 1.0) < 1e-3
+
+
+def test_band_by_band_is_the_whole_image():
+    """The pipeline fits once and applies the fit a band of rows at a time: the same numbers."""
+    rng = np.random.default_rng(1)
+    l_star = cv2.resize(rng.uniform(0, 100, (60, 90)).astype(np.float32), (900, 601), interpolation=cv2.INTER_CUBIC)
+    ab = rng.normal(0, 30, (20, 30, 2)).astype(np.float32)
+    a, b = guided_upsample(ab, l_star)
+    model = fit(ab, cv2.resize(l_star, guide_size(l_star.shape), interpolation=cv2.INTER_AREA))
+    for start in range(0, 601, 7):
+        rows = slice(start, min(start + 7, 601))
+        band_a, band_b = apply(model, l_star[rows], (900, 601), rows)
+        assert np.array_equal(band_a, a[rows]) and np.array_equal(band_b, b[rows])
