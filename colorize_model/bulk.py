@@ -99,7 +99,7 @@ class Plan:
 
 def plan(source: str, target: str, *, overwrite: bool = False) -> Plan:
     """List SRC and DST once (one listing, not a request per photo, on object stores)."""
-    src, dst = Tree(source), Tree(target)
+    src, dst = (Tree(p if "://" in p else os.path.abspath(p)) for p in (source, target))  # as every node sees it
     _refuse_overlap(src, dst)
     done = set(dst.files(must_exist=False))
     result = Plan(src, dst, [], 0)
