@@ -16,7 +16,7 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -298,12 +298,26 @@ def status_kb(pid: int, key: str) -> int:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen, Path, Path]]:
+def start_server(tmp_path: Path) -> Iterator[Callable[[Path], tuple[str, subprocess.Popen]]]:
+    """Start `python space/app.py` with its cache under a root: (URL, process); all stopped after the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(root: Path) -> tuple[str, subprocess.Popen]:
+        url, process = serve(tmp_path / "server.log", GRADIO_TEMP_DIR=str(root))
+        started.append(process)
+        return url, process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            stop(process)
+
+
+@pytest.fixture
+def served(start_server: Callable, tmp_path: Path) -> tuple[str, subprocess.Popen, Path, Path]:
     """The demo's main command: (URL, process, log file, cache root)."""
-    log, root = tmp_path / "server.log", tmp_path / "cache"
-    url, process = serve(log, GRADIO_TEMP_DIR=str(root))
-    yield url, process, log, root
-    stop(process)
+    url, process = start_server(tmp_path / "cache")
+    return url, process, tmp_path / "server.log", tmp_path / "cache"
 
 
 def test_log_has_one_line_per_refused_request(served: tuple, tmp_path: Path) -> None:
@@ -357,24 +371,21 @@ def servers_folders(root: Path) -> list[Path]:
     return [folder for folder in root.iterdir() if folder.is_dir() and folder.with_suffix(".lock").is_file()]
 
 
-def test_restart_removes_what_a_killed_server_left_and_nothing_else(tmp_path: Path) -> None:
-    root, log = tmp_path / "cache", tmp_path / "server.log"
+def test_restart_removes_what_a_killed_server_left_and_nothing_else(start_server: Callable,
+                                                                   tmp_path: Path) -> None:
+    root = tmp_path / "cache"
     root.mkdir()
     (root / "someone-else.txt").write_text("not the demo's")
-    first_url, first = serve(log, GRADIO_TEMP_DIR=str(root))
+    first_url, first = start_server(root)
     assert call(first_url, {"path": upload(first_url, gray_photo(tmp_path, (64, 48)))})[0] == "complete"
     left = servers_folders(root)
     assert len(left) == 1 and any(left[0].rglob("*-colorized.png"))
     stop(first, signal.SIGKILL)  # a crash: nothing of its own clean-up runs
 
-    second_url, second = serve(log, GRADIO_TEMP_DIR=str(root))
-    third_url, third = serve(log, GRADIO_TEMP_DIR=str(root))  # another server on the same root, meanwhile
-    try:
-        assert not left[0].exists()
-        assert (root / "someone-else.txt").read_text() == "not the demo's"
-        assert len(servers_folders(root)) == 2  # one each: the third server kept the second's
-        for url in (second_url, third_url):
-            assert call(url, {"path": upload(url, gray_photo(tmp_path, (64, 48)))})[0] == "complete"
-    finally:
-        stop(second)
-        stop(third)
+    second_url, _ = start_server(root)
+    third_url, _ = start_server(root)  # another server on the same root, meanwhile
+    assert not left[0].exists()
+    assert (root / "someone-else.txt").read_text() == "not the demo's"
+    assert len(servers_folders(root)) == 2  # one each: the third server kept the second's
+    for url in (second_url, third_url):
+        assert call(url, {"path": upload(url, gray_photo(tmp_path, (64, 48)))})[0] == "complete"
