@@ -35,11 +35,14 @@ import pyarrow.fs as pafs
 import ray
 import ray.data
 
+from PIL import Image
+
 from .errors import ColorizeError, one_line
-from .imageio import save_image
+from .imageio import MAX_PIXELS, load_image, save_image
 from .models import CONFIG_FILE, RUNTIME_FILE, ModelRef, resolve
 from .naming import IMAGE_SUFFIXES, output_name
 from .pipeline import Colorizer
+from .settings import check_settings
 
 REPORT = "colorize-bulk-report.json"
 TEMP_SUFFIX = ".colorize-part"  # results being written; left only by a worker killed mid-write
@@ -141,13 +144,16 @@ class _Worker:
     """One Ray actor: loads the model once, then colorizes batches of (photo, result) paths."""
 
     def __init__(self, model: list[ray.ObjectRef], source: str, target: str, render_size: int | None,
-                 saturation: float, threads: int):
+                 saturation: float, max_pixels: int, threads: int):
         self._scratch = tempfile.TemporaryDirectory(prefix="colorize-bulk-")
         scratch = Path(self._scratch.name)
         for name, data in ray.get(model[0]).items():
             (scratch / name).write_bytes(data)
         self._colorizer = Colorizer(scratch, num_threads=threads)
         self._settings = {"render_size": render_size, "saturation": saturation}
+        self._max_pixels = max_pixels
+        if Image.MAX_IMAGE_PIXELS is not None:  # as the CLI: Pillow's own check must not refuse first
+            Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS, max_pixels)
         self._source, self._target = Tree(source).open(), Tree(target).open()
         self._inbox, self._outbox = scratch / "in", scratch / "out"
         self._inbox.mkdir()
@@ -166,7 +172,8 @@ class _Worker:
             filesystem, root = self._source
             pafs.copy_files(join(root, photo), str(local_in), source_filesystem=filesystem,
                             destination_filesystem=_LOCAL, use_threads=False)
-            save_image(self._colorizer.colorize(local_in, **self._settings), local_out)
+            image = load_image(local_in, max_pixels=self._max_pixels)
+            save_image(self._colorizer.colorize(image, **self._settings), local_out)
             write_atomically(*self._target, result, local_out.read_bytes())
             return ""
         except Exception as error:  # noqa: BLE001 - see the docstring
@@ -200,6 +207,7 @@ class Settings:
     model: ModelRef = "default"
     render_size: int | None = None
     saturation: float = 1.0
+    max_megapixels: float = MAX_PIXELS / 1e6  # larger photos are refused from their header
     workers: int | None = None  # actors; default: the cluster's CPUs less one
     cpus_per_worker: int = 1
     address: str | None = None  # None: a local Ray started for this run; "auto", "ray://head:10001"
@@ -212,10 +220,10 @@ def run(job: Plan, settings: Settings) -> Iterator[tuple[str, str]]:
     errors that stop everything come first; when the iterator is exhausted,
     temporary files of killed workers are gone and the report is in DST.
     """
-    if settings.render_size is not None and settings.render_size < 16:
-        raise BulkError(f"render size {settings.render_size} is too small (at least 16)")
-    if settings.saturation < 0:
-        raise BulkError(f"saturation {settings.saturation} is negative")
+    try:
+        check_settings(settings.render_size, settings.saturation)
+    except (TypeError, ValueError) as error:
+        raise BulkError(str(error)) from None
     files = model_files(settings.model)
     if job.jobs:
         _start_ray(settings.address)
@@ -253,7 +261,9 @@ def _results(job: Plan, settings: Settings, files: dict[str, bytes]) -> Iterator
                 num_cpus=settings.cpus_per_worker,
                 fn_constructor_kwargs={"model": model, "source": job.source.location,
                                        "target": job.target.location, "render_size": settings.render_size,
-                                       "saturation": settings.saturation, "threads": settings.cpus_per_worker})
+                                       "saturation": settings.saturation,
+                                       "max_pixels": int(settings.max_megapixels * 1e6),
+                                       "threads": settings.cpus_per_worker})
             for row in done.iter_rows():
                 if row["reason"]:
                     failures.append((row["photo"], row["reason"]))

@@ -10,12 +10,15 @@ works, and a missing Ray is one line, without it.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from tqdm import tqdm
 
 from . import __version__
 from .errors import ColorizeError
+from .imageio import MAX_PIXELS
+from .settings import MAX_RENDER_SIZE, MAX_SATURATION, MIN_RENDER_SIZE, RENDER_STEP, check_settings
 
 EPILOG = """\
 examples:
@@ -39,9 +42,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", default="default",
                         help='"default" (built in), a model folder, or hf://owner/name[@revision]')
     parser.add_argument("--render-size", type=int, metavar="N",
-                        help="square size the model sees (default: the model's own)")
+                        help=f"square size the model sees, {MIN_RENDER_SIZE} to {MAX_RENDER_SIZE}, rounded to the "
+                             f"nearest multiple of {RENDER_STEP} (default: the model's own)")
     parser.add_argument("--saturation", type=float, default=1.0, metavar="S",
-                        help="0 = gray, 1 = as predicted (default), above 1 = more vivid")
+                        help=f"0 = gray, 1 = as predicted (default), above 1 = more vivid (at most "
+                             f"{MAX_SATURATION:g})")
+    parser.add_argument("--max-megapixels", type=float, default=MAX_PIXELS / 1e6, metavar="MP",
+                        help="refuse photos larger than this, read from the file's header before decoding "
+                             "(default: %(default)g)")
     parser.add_argument("--address", metavar="ADDR",
                         help='an existing Ray cluster: "auto", HOST:PORT, or ray://HOST:10001 '
                              "(default: start a local one for this run)")
@@ -52,10 +60,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--overwrite", action="store_true", help="redo results that already exist")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
-    if args.render_size is not None and args.render_size < 16:
-        parser.error("--render-size must be at least 16")
-    if args.saturation < 0:
-        parser.error("--saturation must not be negative")
+    try:
+        check_settings(args.render_size, args.saturation)
+    except ValueError as error:
+        parser.error(str(error))
+    if not (math.isfinite(args.max_megapixels) and args.max_megapixels > 0):
+        parser.error(f"--max-megapixels must be a positive number, not {args.max_megapixels}")
     if args.workers is not None and args.workers < 1 or args.cpus_per_worker < 1:
         parser.error("--workers and --cpus-per-worker must be at least 1")
     return args
@@ -69,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"colorize-bulk: error: needs Ray ({error.name} is missing): pip install 'colorize-model[bulk]'",
               file=sys.stderr)
         return 2
-    settings = bulk.Settings(args.model, args.render_size, args.saturation, args.workers, args.cpus_per_worker,
-                             args.address)
+    settings = bulk.Settings(args.model, args.render_size, args.saturation, args.max_megapixels, args.workers,
+                             args.cpus_per_worker, args.address)
     try:
         job = bulk.plan(args.source, args.target, overwrite=args.overwrite)
         total = len(job.jobs) + len(job.failed)

@@ -35,12 +35,14 @@ ADDRESS = f"127.0.0.1:{PORT}"
 MARK = "COLORIZE_BULK_TEST_NODE"  # in the environment of every process of a node: which node it is
 RENDER = "256"  # slower than the default 160, so that a run lasts long enough to be interrupted
 GOOD = 200
-BAD = {"bad.jpg": "corrupt or truncated image", "empty.png": "empty file", "sub/text.tif": "not an image"}
+LIMIT = ("--max-megapixels", "0.01")  # big.png is over it
+BAD = {"bad.jpg": "corrupt or truncated image", "empty.png": "empty file", "sub/text.tif": "not an image",
+       "big.png": "over the limit of 0.01"}
 
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory) -> Path:
-    """200 small gray photos in several formats (and a sub-folder), three bad files and a note."""
+    """200 small gray photos in several formats (and a sub-folder), four bad files and a note."""
     root = tmp_path_factory.mktemp("photos")
     (root / "sub").mkdir()
     rng = np.random.default_rng(0)
@@ -52,6 +54,7 @@ def photos(tmp_path_factory) -> Path:
     (root / "bad.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
     (root / "empty.png").write_bytes(b"")
     (root / "sub" / "text.tif").write_text("not a picture")
+    Image.new("L", (200, 150)).save(root / "big.png")
     (root / "notes.txt").write_text("not a photo either: never listed")
     return root
 
@@ -60,7 +63,7 @@ def photos(tmp_path_factory) -> Path:
 def reference(photos, tmp_path_factory) -> Path:
     """What the ``colorize`` command makes of the same folder, with the same settings."""
     out = tmp_path_factory.mktemp("reference")
-    done = subprocess.run([BIN / "colorize", photos, "--recursive", "-o", out, "--render-size", RENDER],
+    done = subprocess.run([BIN / "colorize", photos, "--recursive", "-o", out, "--render-size", RENDER, *LIMIT],
                           capture_output=True, text=True)
     assert done.returncode == 1 and done.stderr.count("colorize: error:") == len(BAD), done.stderr
     return out
@@ -139,7 +142,7 @@ def cluster(tmp_path_factory):
 
 
 def bulk_command(photos: Path, out: Path, *extra: str) -> list:
-    return [BIN / "colorize-bulk", photos, out, "--render-size", RENDER, *extra]
+    return [BIN / "colorize-bulk", photos, out, "--render-size", RENDER, *LIMIT, *extra]
 
 
 def on_cluster(*extra: str) -> tuple[str, ...]:
@@ -255,6 +258,14 @@ def test_nothing_starts_on_bad_arguments(photos, tmp_path, capsys, problem, args
     assert stderr.startswith("colorize-bulk: error:") and message in stderr
     assert len(stderr.strip().splitlines()) == 1, stderr
     assert not ray.is_initialized() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("option", [["--render-size", "2000"], ["--saturation", "-1"], ["--max-megapixels", "0"],
+                                    ["--workers", "0"]])
+def test_settings_are_checked_as_the_cli_checks_them(option, capsys):
+    with pytest.raises(SystemExit) as stop:
+        bulk_cli.main(["photos", "colour", *option])
+    assert stop.value.code == 2 and "colorize-bulk: error:" in capsys.readouterr().err
 
 
 def test_names_that_clash_are_reported_not_overwritten(tmp_path):
