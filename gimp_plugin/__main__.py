@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gimp_plugin.installer import InstallError, default_plugins_dir, install, uninstall
+from gimp_plugin.installer import InstallError, default_plugins_dir, install, uninstall, worker_interpreter
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,8 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "install":
             target = install(plugins_dir)
-            print(f"Installed {target} (model runs in {sys.executable}); restart GIMP, "
-                  "then use Colors > Auto Colorize...")
+            interpreter, run_as = worker_interpreter()
+            print(f"Installed {target} (the model runs in {run_as}, that is {interpreter}); "
+                  "restart GIMP, then use Colors > Auto Colorize...")
         elif uninstall(plugins_dir):
             print(f"Removed the plug-in from {plugins_dir}")
         else:

@@ -28,6 +28,19 @@ def default_plugins_dir() -> Path:
     return Path(config) / "GIMP" / "3.0" / "plug-ins"
 
 
+def worker_interpreter() -> tuple[str, str]:
+    """The Python that runs the plug-in's worker: this interpreter's real file, and the path to run it as.
+
+    A venv's python is a chain of symlinks ending at an unversioned name
+    (.venv/bin/python3 -> /usr/bin/python3), which can point at another Python
+    where GIMP runs (another system's python3, or a newer one after an upgrade).
+    So the file is resolved now, and the plug-in runs it under this path as
+    argv[0], from which Python finds the venv's pyvenv.cfg and site-packages,
+    as it does through the symlink.
+    """
+    return os.path.realpath(sys.executable), sys.executable
+
+
 def install(plugins_dir: Path) -> Path:
     """Copy the plug-in into plugins_dir (replacing an older copy whole) for this Python; returns it."""
     if importlib.util.find_spec("colorize_model") is None:
@@ -38,7 +51,8 @@ def install(plugins_dir: Path) -> Path:
     try:
         shutil.copytree(PLUGIN_SOURCE, staging, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", INTERPRETER_FILE))
-        (staging / INTERPRETER_FILE).write_text(sys.executable + "\n", encoding="utf-8")
+        (staging / INTERPRETER_FILE).write_text("".join(f"{path}\n" for path in worker_interpreter()),
+                                                encoding="utf-8")
         staging.chmod(0o755)
         (staging / f"{PLUGIN_NAME}.py").chmod(0o755)  # GIMP runs only executable plug-ins
         remove(target)

@@ -198,7 +198,12 @@ def test_install_replaces_and_uninstall_removes(tmp_path):
         assert install_plugin(tmp_path, plugins).returncode == 0
     folder = plugins / "colorize-layer"
     assert sorted(p.name for p in folder.iterdir()) == ["colorize-layer.py", "colorize_worker.py", "interpreter.txt"]
-    assert (folder / "interpreter.txt").read_text().strip() == sys.executable
+    interpreter, run_as = (folder / "interpreter.txt").read_text().splitlines()
+    assert (interpreter, run_as) == (os.path.realpath(sys.executable), sys.executable)
+    # run as the plug-in runs it: the real file, under the venv's path, has this environment's packages
+    probe = subprocess.run([run_as, "-c", "import sys, colorize_model; print(sys.prefix)"], executable=interpreter,
+                           env={"PATH": os.defpath}, capture_output=True, text=True, check=False)
+    assert probe.stdout.strip() == sys.prefix, probe.stderr
     assert (folder / "colorize-layer.py").stat().st_mode & stat.S_IXUSR
     assert not (folder / "colorize_worker.py").stat().st_mode & stat.S_IXUSR  # GIMP must not run it
     uninstall = [sys.executable, "-m", "gimp_plugin", "uninstall", "--dir", str(plugins)]

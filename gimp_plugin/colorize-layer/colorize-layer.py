@@ -34,20 +34,27 @@ class PluginError(Exception):
 
 
 def worker_python():
-    """The Python where colorize-model is installed, as recorded by the installer."""
+    """The Python where colorize-model is installed, as recorded by the installer.
+
+    Returns its real interpreter file and the path to run it as (a venv's python,
+    whose pyvenv.cfg gives it the venv's packages); a one-line record is both.
+    """
     try:
-        path = INTERPRETER_FILE.read_text(encoding="utf-8").strip()
+        paths = INTERPRETER_FILE.read_text(encoding="utf-8").strip().splitlines()
     except FileNotFoundError:
+        paths = []
+    if not paths:
         raise PluginError(
             "Auto Colorize is not set up: run 'python -m gimp_plugin install' "
             "with the Python where colorize-model is installed."
-        ) from None
-    if not os.path.isfile(path):
-        raise PluginError(
-            f"The Python recorded for Auto Colorize ({path}) no longer exists: "
-            "run 'python -m gimp_plugin install' again."
         )
-    return path
+    for path in paths:
+        if not os.path.isfile(path):
+            raise PluginError(
+                f"The Python recorded for Auto Colorize ({path}) no longer exists: "
+                "run 'python -m gimp_plugin install' again."
+            )
+    return paths[0], paths[-1]
 
 
 def worker_env():
@@ -60,10 +67,11 @@ class Worker:
 
     def __init__(self, folder, width, height, config):
         self.src, self.dst = os.path.join(folder, "in.rgba"), os.path.join(folder, "out.rgba")
-        args = [worker_python(), str(WORKER), self.src, self.dst, "--width", str(width), "--height", str(height),
+        interpreter, run_as = worker_python()
+        args = [run_as, str(WORKER), self.src, self.dst, "--width", str(width), "--height", str(height),
                 "--model", config.get_property("model"), "--render-size", str(config.get_property("render-size")),
                 "--saturation", repr(config.get_property("saturation"))]
-        self.proc = subprocess.Popen(args, env=worker_env(), stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(args, executable=interpreter, env=worker_env(), stdin=subprocess.PIPE,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
 
