@@ -22,20 +22,22 @@ if [ -x "$root/usr/bin/gimp-console-3.0" ]; then
     exit 0
 fi
 
+if [ "$(id -u)" -ne 0 ]; then
+    echo "Provisioning GIMP 3 needs root (apt-get, mmdebstrap): run this as root, e.g. with sudo." >&2
+    exit 1
+fi
 apt-get update -qq
 candidate="$(apt-cache policy gimp | awk '/Candidate:/ {print $2}')"
 case "$candidate" in
     3.*)
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            gimp >/dev/null
+        "$(dirname "$0")/apt-install.sh" gimp
         echo "GIMP 3: $(command -v gimp-console-3.0)"
         exit 0
         ;;
 esac
 
-echo "apt offers gimp '${candidate:-none}', not 3.x: building a trixie root in $root" >&2
-command -v mmdebstrap >/dev/null 2>&1 ||
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
+echo "apt offers gimp '${candidate:-none}', not 3.x: building a trixie root in $root (a few minutes)"
+"$(dirname "$0")/apt-install.sh" mmdebstrap
 tmp="$root.partial"
 rm -rf --one-file-system "$tmp"  # never into a mount a killed build left behind
 mmdebstrap --variant=apt --quiet \

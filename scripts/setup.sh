@@ -5,11 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-dev}"
 if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv 2>/dev/null || {
-        # Debian's python3 ships venv separately.
-        apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
-        python3 -m venv .venv
+    # Debian's python3 ships the venv module (with pip) separately.
+    python3 -m venv .venv >/dev/null 2>&1 || {
+        scripts/apt-install.sh python3-venv
+        python3 -m venv --clear .venv
     }
 fi
 .venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q -e ".[${extras}]"
+# Editable: the venv uses this clone's code. setuptools says of every editable
+# install that a folder named like the package in the working directory takes
+# precedence on imports: here that folder is the package itself.
+PYTHONWARNINGS="ignore:Editable installation." .venv/bin/pip install -q -e ".[${extras}]"
