@@ -10,15 +10,13 @@ works, and a missing Ray is one line, without it.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 from tqdm import tqdm
 
 from . import __version__
 from .errors import ColorizeError
-from .imageio import MAX_PIXELS
-from .settings import MAX_RENDER_SIZE, MAX_SATURATION, MIN_RENDER_SIZE, RENDER_STEP, check_settings
+from .options import add_colorizing_options, check_colorizing_options
 
 EPILOG = """\
 examples:
@@ -39,17 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", metavar="SRC", help="folder or URI (s3://, gs://, abfs://, hdfs://) of the photos")
     parser.add_argument("target", metavar="DST", help="folder or URI for the results (created if missing)")
-    parser.add_argument("--model", default="default",
-                        help='"default" (built in), a model folder, or hf://owner/name[@revision]')
-    parser.add_argument("--render-size", type=int, metavar="N",
-                        help=f"square size the model sees, {MIN_RENDER_SIZE} to {MAX_RENDER_SIZE}, rounded to the "
-                             f"nearest multiple of {RENDER_STEP} (default: the model's own)")
-    parser.add_argument("--saturation", type=float, default=1.0, metavar="S",
-                        help=f"0 = gray, 1 = as predicted (default), above 1 = more vivid (at most "
-                             f"{MAX_SATURATION:g})")
-    parser.add_argument("--max-megapixels", type=float, default=MAX_PIXELS / 1e6, metavar="MP",
-                        help="refuse photos larger than this, read from the file's header before decoding "
-                             "(default: %(default)g)")
+    add_colorizing_options(parser)
     parser.add_argument("--address", metavar="ADDR",
                         help='an existing Ray cluster: "auto", HOST:PORT, or ray://HOST:10001 '
                              "(default: start a local one for this run)")
@@ -60,12 +48,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--overwrite", action="store_true", help="redo results that already exist")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
-    try:
-        check_settings(args.render_size, args.saturation)
-    except ValueError as error:
-        parser.error(str(error))
-    if not (math.isfinite(args.max_megapixels) and args.max_megapixels > 0):
-        parser.error(f"--max-megapixels must be a positive number, not {args.max_megapixels}")
+    check_colorizing_options(parser, args)
     if args.workers is not None and args.workers < 1 or args.cpus_per_worker < 1:
         parser.error("--workers and --cpus-per-worker must be at least 1")
     return args

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import math
 import os
 import signal
 import sys
@@ -26,7 +25,8 @@ from .atomic import remove_stale_parts
 from .errors import ColorizeError, ImageTooLargeError, one_line
 from .imageio import MAX_PIXELS, load_image, save_image
 from .naming import IMAGE_SUFFIXES, output_name
-from .settings import MAX_RENDER_SIZE, MAX_SATURATION, MIN_RENDER_SIZE, RENDER_STEP, check_settings
+from .options import add_colorizing_options, check_colorizing_options
+from .settings import MAX_RENDER_SIZE, MAX_SATURATION, MIN_RENDER_SIZE, RENDER_STEP
 
 EPILOG = f"""\
 examples:
@@ -64,19 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR",
                         help="folder for the results (created if missing)")
-    parser.add_argument("--model", default="default",
-                        help='"default" (built in), a model folder, or hf://owner/name[@revision]')
-    parser.add_argument("--render-size", type=int, metavar="N",
-                        help=f"square size the model sees, {MIN_RENDER_SIZE} to {MAX_RENDER_SIZE}, rounded to the "
-                             f"nearest multiple of {RENDER_STEP} (what the networks take); larger keeps small "
-                             "objects' colours, smaller is steadier and faster (default: the model's own; 160 "
-                             "for the built-in one)")
-    parser.add_argument("--saturation", type=float, default=1.0, metavar="S",
-                        help=f"0 = gray, 1 = as predicted (default), above 1 = more vivid (at most "
-                             f"{MAX_SATURATION:g})")
-    parser.add_argument("--max-megapixels", type=float, default=MAX_PIXELS / 1e6, metavar="MP",
-                        help="refuse photos larger than this, read from the file's header before decoding "
-                             "(default: %(default)g)")
+    add_colorizing_options(parser)
     parser.add_argument("--hints", type=Path, metavar="PATH",
                         help="colour hints: a hint image (RGBA; with a single input), or a folder of hint "
                              "images matched to the inputs by file name (hints/photo.png for photo.jpg, "
@@ -85,12 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--overwrite", action="store_true", help="replace results that already exist")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
-    try:
-        check_settings(args.render_size, args.saturation)
-    except ValueError as error:
-        parser.error(str(error))
-    if not (math.isfinite(args.max_megapixels) and args.max_megapixels > 0):
-        parser.error(f"--max-megapixels must be a positive number, not {args.max_megapixels}")
+    check_colorizing_options(parser, args)
     if args.hints is not None and not args.hints.exists():
         parser.error(f"--hints {args.hints}: no such file or folder")
     return args
