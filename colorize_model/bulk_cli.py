@@ -3,13 +3,14 @@
 The library is ``colorize_model.bulk``; this is its command line, made to feel
 like ``colorize``: the same options for the same settings, one line per bad
 photo, and the same exit statuses (0 all done, 1 some photos failed, 2 nothing
-could start). Ray is imported only once the arguments are read, so ``--help``
-works, and a missing Ray is one line, without it.
+could start, 130 on Ctrl-C, 143 on SIGTERM). Ray is imported only once the
+arguments are read, so ``--help`` works, and a missing Ray is one line.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from tqdm import tqdm
@@ -29,6 +30,14 @@ them). Results already in DST are skipped: run the same command again to
 finish a stopped or crashed run. Photos that fail are listed in
 DST/colorize-bulk-report.json with the reason.
 """
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler stopping the job), handled as Ctrl-C is: Ray shut down, one line."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -76,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if job.already_done:
         print(f"{job.already_done} results already in {args.target}: skipped", file=sys.stderr)
     failed = 0
+    previous = signal.signal(signal.SIGTERM, _stop)
     with tqdm(total=total, unit="photo", disable=total < 2, dynamic_ncols=True) as bar:
         try:
             for photo, reason in results:
@@ -87,11 +97,13 @@ def main(argv: list[str] | None = None) -> int:
             bar.close()
             print(f"colorize-bulk: error: {error}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
             bar.close()
             print(f"colorize-bulk: stopped after {bar.n} of {total}; run the same command again to do the rest",
                   file=sys.stderr)
-            return 130
+            return 143 if isinstance(stop, Terminated) else 130
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     print(f"{total - failed} of {total} photos colorized into {args.target}" + (f", {failed} failed" if failed else "")
           + f" (report: {bulk.REPORT})", file=sys.stderr)
     return 1 if failed else 0

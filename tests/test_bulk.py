@@ -221,15 +221,20 @@ def test_a_killed_worker_node_loses_nothing(cluster, photos, reference, tmp_path
     assert not cluster.processes(node)
 
 
-def test_a_stopped_run_is_finished_by_running_it_again(cluster, photos, reference, tmp_path):
-    """Stopped by killing the driver; finished by a run on a local Ray started on the fly."""
+@pytest.mark.parametrize("stop, status", [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGTERM, 143)])
+def test_a_stopped_run_is_finished_by_running_it_again(cluster, photos, reference, tmp_path, stop, status):
+    """Stopped by killing the driver (a crash) or by SIGTERM (a scheduler); finished by a run on a
+    local Ray started on the fly."""
     cluster.worker_node()
     out = tmp_path / "colour"
     driver = subprocess.Popen(cluster.sandbox.command(bulk_command(photos, out, *on_cluster())),
-                              env=cluster.sandbox.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=cluster.sandbox.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wait_for(lambda: out.is_dir() and len(list(out.rglob("photo*"))) >= 50 or driver.poll() is not None)
-    driver.kill()
-    assert driver.wait() == -signal.SIGKILL, "the run ended before it was stopped"
+    driver.send_signal(stop)
+    stderr = driver.communicate()[1]
+    assert driver.returncode == status, f"the run ended before it was stopped: {stderr}"
+    if stop == signal.SIGTERM:
+        assert "Traceback" not in stderr and "run the same command again" in stderr.splitlines()[-1], stderr
     first = {k: v for k, v in stamps(out).items() if not k.endswith(bulk.TEMP_SUFFIX)}
 
     again = cluster.sandbox.run(bulk_command(photos, out, "--workers", "1"))
