@@ -37,7 +37,7 @@ import ray.data
 
 from PIL import Image
 
-from .errors import ColorizeError, one_line
+from .errors import ColorizeError, describe, one_line
 from .imageio import MAX_PIXELS, load_image, save_image
 from .models import CONFIG_FILE, RUNTIME_FILE, ModelRef, resolve
 from .naming import IMAGE_SUFFIXES, output_name
@@ -177,7 +177,7 @@ class _Worker:
             write_atomically(*self._target, result, local_out.read_bytes())
             return ""
         except Exception as error:  # noqa: BLE001 - see the docstring
-            return one_line(error, local_in.name) or type(error).__name__
+            return describe(error, local_in.name)
         finally:
             local_in.unlink(missing_ok=True)
             local_out.unlink(missing_ok=True)

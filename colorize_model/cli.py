@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .atomic import remove_stale_parts
-from .errors import ColorizeError, ImageTooLargeError, one_line
+from .errors import ColorizeError, describe, one_line
 from .imageio import MAX_PIXELS, load_image, save_image
 from .naming import IMAGE_SUFFIXES, output_name
 from .options import add_colorizing_options, check_colorizing_options
@@ -214,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
                 colorize_one(colorizer, source, target, args, max_pixels, hints.get(source))
             except Exception as error:  # noqa: BLE001 - one photo's failure, of any kind, must not end the run
                 failed += 1
-                tqdm.write(_shown(f"colorize: error: {source}: {_describe(error, source)}"), file=sys.stderr)
+                tqdm.write(_shown(f"colorize: error: {source}: {describe(error, source.name)}"), file=sys.stderr)
     total = len(todo) + len(skipped)
     print(_shown(f"{total - failed} of {total} photos colorized into {args.output}")
           + (f", {failed} failed" if failed else ""), file=sys.stderr)
@@ -234,16 +234,6 @@ def colorize_one(colorizer, source: Path, target: Path, args: argparse.Namespace
                                       hints=hint_image)  # a Pillow image: saved without another copy
     target.parent.mkdir(parents=True, exist_ok=True)
     save_image(result, target)
-
-
-def _describe(error: Exception, source: Path) -> str:
-    """One line for one photo's failure; an unexpected kind of error says which it was."""
-    text = one_line(error, source.name)
-    if isinstance(error, ImageTooLargeError):
-        return f"{text} (see --max-megapixels)"
-    if isinstance(error, (ColorizeError, OSError, ValueError)):
-        return text
-    return f"unexpected {type(error).__name__}" + (f": {text}" if text else "")
 
 
 def _shown(text: str) -> str:

@@ -22,3 +22,13 @@ def one_line(error: Exception, name: str) -> str:
     text = str(error).replace("\n", " ")
     prefix = f"{name}: "
     return text[len(prefix):] if text.startswith(prefix) else text
+
+
+def describe(error: Exception, name: str) -> str:
+    """One line for one photo's failure in the commands; an unexpected kind of error says which it was."""
+    text = one_line(error, name)
+    if isinstance(error, ImageTooLargeError):
+        return f"{text} (see --max-megapixels)"
+    if isinstance(error, (ColorizeError, OSError, ValueError)):
+        return text
+    return f"unexpected {type(error).__name__}" + (f": {text}" if text else "")
