@@ -5,8 +5,8 @@ embedded default model; the browser is Debian's Chromium driven by Playwright
 (scripts/provision-chromium.sh installs it). Nothing is mocked.
 
 Waits carry a generous timeout only so that a hang fails instead of blocking
-CI; no test checks speed (benchmarks/bench_space.py does).
-Set COLORIZE_SCREENSHOT=docs/screenshot.png to keep the browser test's screenshot.
+CI; no test checks speed (benchmarks/bench_space.py does). Colour hints:
+tests/test_space_hints.py, which also takes docs/screenshot.png.
 """
 
 from __future__ import annotations
@@ -193,8 +193,6 @@ def test_browser_upload_colorize_compare_download(page: Any, tmp_path: Path) -> 
     first = slider_sources(page)
     page.get_by_role("button", name="Colorize").click()  # ...and again on the button
     page.wait_for_function(SLIDER_SHOWN, arg=first)
-    page.screenshot(path=os.environ.get("COLORIZE_SCREENSHOT", str(tmp_path / "screenshot.png")),
-                    animations="disabled")  # not mid-way through the outputs' fade-in
 
     before, after = page.locator("#slider img").all()
     handle = page.locator("#slider [data-testid=slider]").bounding_box()

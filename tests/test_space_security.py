@@ -31,13 +31,14 @@ from test_space import WAIT_MS, free_port, gray_photo, load_app, rss_bytes, serv
 
 GRADIO_FILE = {"_type": "gradio.FileData"}  # the `meta` that makes Gradio check a path itself
 SETTINGS = [160, 1.0, "default"]
+NO_HINTS = [[], None]  # the hint points and the hint image
 
 
 # --- Talking to the app as any HTTP client can ------------------------------------
 
-def call(url: str, photo: Any, settings: list | None = None) -> tuple[str, Any]:
+def call(url: str, photo: Any, settings: list | None = None, hints: list = NO_HINTS) -> tuple[str, Any]:
     """POST /gradio_api/call/colorize and read its event stream: ("complete", outputs) or ("error", message)."""
-    body = json.dumps({"data": [photo, *(SETTINGS if settings is None else settings)]})
+    body = json.dumps({"data": [photo, *(SETTINGS if settings is None else settings), *hints]})
     posted = httpx.post(f"{url}gradio_api/call/colorize", content=body,
                         headers={"Content-Type": "application/json"}, timeout=WAIT_MS / 1000)
     posted.raise_for_status()
@@ -53,13 +54,19 @@ def call(url: str, photo: Any, settings: list | None = None) -> tuple[str, Any]:
     raise AssertionError(f"no result in {stream!r}")
 
 
-def join_queue(url: str, photo: Any, settings: list | None = None) -> tuple[str, Any]:
-    """The page's own route: POST /gradio_api/queue/join, then read /gradio_api/queue/data."""
+def join_queue(url: str, photo: Any, settings: list | None = None, hints: list = NO_HINTS) -> tuple[str, Any]:
+    """The page's own route to colorize: see queue_event."""
+    return queue_event(url, "colorize", [photo, *(SETTINGS if settings is None else settings), *hints])
+
+
+def queue_event(url: str, name: str, data: list, event_data: Any = None) -> tuple[str, Any]:
+    """The page's own route: POST /gradio_api/queue/join for the handler ``name`` (any, in the API
+    or not), then read /gradio_api/queue/data: ("complete", outputs) or ("error", message)."""
     config = httpx.get(f"{url}config").json()
-    fn_index = next(dep["id"] for dep in config["dependencies"] if dep.get("api_name") == "colorize")
+    fn_index = next(dep["id"] for dep in config["dependencies"] if dep.get("api_name") == name)
     session = os.urandom(8).hex()
-    body = {"data": [photo, *(SETTINGS if settings is None else settings)], "fn_index": fn_index,
-            "session_hash": session, "event_data": None, "trigger_id": None}
+    body = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": event_data,
+            "trigger_id": None}
     httpx.post(f"{url}gradio_api/queue/join", json=body, timeout=WAIT_MS / 1000).raise_for_status()
     with httpx.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session},
                       timeout=WAIT_MS / 1000) as stream:
