@@ -126,11 +126,12 @@ CHECK_PHOTOS = 300  # validation photos kept for checking a finished model, neve
 
 def tuning_and_check_photos(validation: list[str]) -> tuple[list[str], list[str]]:
     """The validation photos in a fixed random order, split into those decoding settings
-    are tuned on and the first CHECK_PHOTOS, kept to check the chosen model on photos
-    nothing was chosen by (sources mixed, unlike the sorted list)."""
+    are tuned on and the first CHECK_PHOTOS (at most half), kept to check the chosen model
+    on photos nothing was chosen by (sources mixed, unlike the sorted list)."""
     shuffled = list(validation)
     random.Random(0).shuffle(shuffled)
-    return shuffled[CHECK_PHOTOS:], shuffled[:CHECK_PHOTOS]
+    kept = min(CHECK_PHOTOS, len(shuffled) // 2)
+    return shuffled[kept:], shuffled[:kept]
 
 
 def validation_batches(paths: list[str], *, size: int, batch: int) -> tf.data.Dataset:
