@@ -40,9 +40,8 @@ def colorize_rows(lightness: Lightness, shape: tuple[int, int], render_size: int
     """Colorize an (H, W) photo whose L* comes band by band, handing each band's RGB to ``write``.
 
     ``predict`` takes the network's render of L* and gives its chroma, (h, w, 2)
-    in Lab units; ``adjust`` may then change a band's a*, b* in place
-    (``hints.Pins``) before saturation and its taper near black and white apply
-    to all colour alike; both ``adjust`` and ``write`` are called from several
+    in Lab units; ``adjust`` may then change a band's final a*, b* in place
+    (``hints.Pins``); both ``adjust`` and ``write`` are called from several
     threads, each with its own rows.
     """
     height, width = shape
@@ -52,11 +51,11 @@ def colorize_rows(lightness: Lightness, shape: tuple[int, int], render_size: int
     def colour(rows: slice) -> None:
         l_star = lightness(rows)
         a, b = upsample.apply(model, l_star, (width, height), rows)
-        if adjust is not None:
-            adjust(rows, a, b)
         room = chroma_room(l_star, saturation)
         a *= room
         b *= room
+        if adjust is not None:
+            adjust(rows, a, b)
         write(rows, lab.lab_to_rgb8(lab.merge_l_ab(l_star, a, b)))
 
     in_bands(colour, height, band_rows(width))
