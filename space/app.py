@@ -459,9 +459,8 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
     cache = own_cache()
     befores = Befores()
 
-    @answered
-    def colorize(photo: Any, render_size: Any, saturation: Any, model: Any, hints: Any,
-                 hint_image: Any = None) -> tuple[tuple[str, str], str]:
+    def colorize_photo(photo: Any, render_size: Any, saturation: Any, model: Any, hints: Any,
+                       hint_image: Any = None) -> tuple[tuple[str, str], str]:
         """Colorize one uploaded photo with its hints: (gray, colour) for the slider, and the full-size PNG.
 
         Registered with preprocess=False: gr.Image would open the upload with
@@ -485,6 +484,8 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
         after = full if max(colour.shape[:2]) <= DISPLAY_MAX_SIDE else write_for_slider(
             colour, folder / "after.png")
         return (str(befores.get(path, image, folder)), str(after)), str(full)
+
+    colorize = answered(colorize_photo)  # the API's endpoint, and every way of colorizing in the page
 
     @answered
     def show_hints(slider: Any, result: Any, hints: Any, selected: list | None) -> str:
@@ -516,25 +517,31 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
         swatches = swatches_of(suggestions, "Most likely first. Or choose any colour below.")
         return point, swatches, swatches["colours"][0]["colour"]
 
+    # A hint added or undone is one request, colorizing included: the slider updates sooner.
     @answered
-    def pick_suggestion(hints: Any, selected: list | None, event: gr.EventData) -> tuple[list, str]:
-        """Add a hint of the swatch's colour at the selected point; the colour picker shows it too."""
+    def pick_suggestion(photo: Any, render_size: Any, saturation: Any, model: Any, hints: Any,
+                        hint_image: Any, selected: list | None, event: gr.EventData) -> tuple:
+        """Add a hint of the swatch's colour at the selected point (the colour picker shows it
+        too) and colorize: (hints, picker, slider, result)."""
         data = event._data if isinstance(event._data, dict) else {}
         points = with_hint(hints, selected, data.get("colour"))
-        return points, points[-1][2]
+        return points, points[-1][2], *colorize_photo(photo, render_size, saturation, model, points, hint_image)
 
     @answered
-    def pick_colour(hints: Any, selected: list | None, colour: Any) -> list:
-        """Add a hint of the colour picker's colour at the selected point."""
-        return with_hint(hints, selected, colour)
+    def pick_colour(photo: Any, render_size: Any, saturation: Any, model: Any, hints: Any,
+                    hint_image: Any, selected: list | None, colour: Any) -> tuple:
+        """Add a hint of the colour picker's colour at the selected point and colorize: (hints, slider, result)."""
+        points = with_hint(hints, selected, colour)
+        return points, *colorize_photo(photo, render_size, saturation, model, points, hint_image)
 
     @answered
-    def undo(hints: Any) -> list:
-        """The hints without the last one."""
+    def undo(photo: Any, render_size: Any, saturation: Any, model: Any, hints: Any,
+             hint_image: Any) -> tuple:
+        """Remove the last hint and colorize: (hints, slider, result)."""
         points = checked_points(hints)
         if not points:
             refuse("There is no hint to undo.")
-        return points[:-1]
+        return points[:-1], *colorize_photo(photo, render_size, saturation, model, points[:-1], hint_image)
 
     def forget_hints() -> tuple[list, None, None, dict]:
         """No hints, no hint image, nothing selected: for a new photo, or to clear them."""
@@ -595,9 +602,9 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
         selected = gr.State(None)  # the clicked point, [x, y] in photo pixels
 
         # Every way of colorizing shares one queue and ends with the hints drawn on the result.
-        run = {"fn": colorize, "inputs": [photo, render_size, saturation, model, hints, hint_image],
-               "outputs": [slider, result], "preprocess": False,
-               "concurrency_limit": CONCURRENCY, "concurrency_id": "colorize"}
+        inputs = [photo, render_size, saturation, model, hints, hint_image]
+        one_at_a_time = {"preprocess": False, "concurrency_limit": CONCURRENCY, "concurrency_id": "colorize"}
+        run = {"fn": colorize, "inputs": inputs, "outputs": [slider, result], **one_at_a_time}
         draw = {"fn": show_hints, "inputs": [slider, result, hints, selected], "outputs": canvas,
                 "preprocess": False, "api_visibility": "private"}
         forget = {"fn": forget_hints, "outputs": [hints, hint_image, selected, swatches],
@@ -614,13 +621,13 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
                                label="Examples (public-domain and CC0 photos, made gray)")
         colorize_after(examples.load_input_event.then(**forget).success)
         # Hints: click the result, then pick a colour; undo, clear; or a hint image.
-        canvas.select(select_point, [photo, render_size, saturation, model, hints, hint_image, canvas],
-                      [selected, swatches, picker], preprocess=False, api_visibility="private",
-                      concurrency_limit=CONCURRENCY, concurrency_id="colorize").success(**draw)
-        private = {"preprocess": False, "api_visibility": "private"}
-        colorize_after(swatches.pick(pick_suggestion, [hints, selected], [hints, picker], **private).success)
-        colorize_after(use_picker.click(pick_colour, [hints, selected, picker], hints, **private).success)
-        colorize_after(undo_button.click(undo, hints, hints, **private).success)
+        private = {"api_visibility": "private", **one_at_a_time}
+        canvas.select(select_point, [*inputs, canvas], [selected, swatches, picker], **private).success(**draw)
+        swatches.pick(pick_suggestion, [*inputs, selected], [hints, picker, slider, result],
+                      **private).success(**draw)
+        use_picker.click(pick_colour, [*inputs, selected, picker], [hints, slider, result],
+                         **private).success(**draw)
+        undo_button.click(undo, inputs, [hints, slider, result], **private).success(**draw)
         colorize_after(clear_button.click(**forget).success)
         colorize_after(hint_image.upload)
         colorize_after(hint_image.clear)

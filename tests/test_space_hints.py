@@ -13,7 +13,6 @@ screenshot after a suggested colour is picked.
 from __future__ import annotations
 
 import io
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,9 +121,9 @@ def assert_hinted(rgb: np.ndarray, x: float, y: float, colour: str) -> None:
 
 
 def assert_moves_towards(before: np.ndarray, after: np.ndarray, x: float, y: float, colour: str) -> None:
-    """Around the hint (up to four dot radii, the dot itself left out) the colour moved at least
-    15 % of the way towards ``colour`` in a*b*; far away (beyond 40 % of the short side) it
-    changed at most a quarter as much."""
+    """Around the hint (up to four dot radii, the dot itself left out) the colour came at least
+    15 % closer to ``colour`` in a*b*, on average; far away (beyond 40 % of the short side) it
+    changed at most a quarter as much as near the hint."""
     height, width = before.shape[:2]
     radius = default_radius(width, height)
     distance = distances(before.shape, x, y)
@@ -136,6 +135,15 @@ def assert_moves_towards(before: np.ndarray, after: np.ndarray, x: float, y: flo
     near_change = np.linalg.norm(ab_after[near] - ab_before[near], axis=-1).mean()
     far_change = np.linalg.norm(ab_after[far] - ab_before[far], axis=-1).mean()
     assert far_change <= near_change / 4, f"far away {far_change:.2f} changed, near the hint {near_change:.2f}"
+
+
+def hint_picture(path: Path, size: tuple[int, int], box: tuple[int, int, int, int], colour: str) -> Path:
+    """A transparent RGBA image of ``size`` with an opaque rectangle ``box`` of ``colour``."""
+    picture = np.zeros((size[1], size[0], 4), np.uint8)
+    left, top, right, bottom = box
+    picture[top:bottom, left:right] = (*parse_colour(colour), 255)
+    Image.fromarray(picture).save(path)
+    return path
 
 
 def farthest(colours: list[str], rgb: np.ndarray, x: float, y: float) -> str:
@@ -236,16 +244,25 @@ def test_browser_hints_kept_when_settings_change_and_a_new_photo_starts_without(
     assert np.array_equal(result(page), np.asarray(Image.open(automatic).convert("RGB")))
 
 
+def test_browser_hint_image_adds_to_the_clicks_and_clear_removes_it(page: Any, tmp_path: Path) -> None:
+    colorized_photo(page, tmp_path, "astronaut")
+    automatic = result(page)
+    click_photo(page, 100, 300)
+    pick_any_colour(page, "#2a6fd0")
+    strokes = hint_picture(tmp_path / "strokes.png", (300, 200), (200, 20, 260, 60), "#30b040")
+    page.get_by_role("button", name="Hint image").click()
+    colorized(page, lambda: page.locator("#hint-image input[type=file]").set_input_files(strokes))
+    both = result(page)
+    assert_hinted(both, 100.5, 300.5, "#2a6fd0")
+    stroke = np.s_[45:115, 405:515]  # the image's rectangle on the photo (twice its size), less a margin
+    error = np.linalg.norm(ab(both[stroke]) - colour_ab("#30b040"), axis=-1)
+    assert np.median(error) < 3.0
+    colorized(page, lambda: page.get_by_role("button", name="Clear hints").click())
+    assert np.array_equal(result(page), automatic)
+    assert page.locator("#hint-image img").count() == 0  # the hint image is gone too
+
+
 # --- Through the API -------------------------------------------------------------------
-
-def hint_picture(path: Path, size: tuple[int, int], box: tuple[int, int, int, int], colour: str) -> Path:
-    """A transparent RGBA image of ``size`` with an opaque rectangle ``box`` of ``colour``."""
-    picture = np.zeros((size[1], size[0], 4), np.uint8)
-    left, top, right, bottom = box
-    picture[top:bottom, left:right] = (*parse_colour(colour), 255)
-    Image.fromarray(picture).save(path)
-    return path
-
 
 def test_client_colorizes_with_points_a_hint_image_or_both(client: Any, tmp_path: Path) -> None:
     """Points in photo pixels; a hint image of another size, stretched to the photo."""
@@ -364,23 +381,20 @@ def test_page_handlers_check_what_a_client_sends(app: ModuleType, server: str, t
     photo = {"path": upload_file(server, gray_photo(tmp_path, (64, 48)))}
     settings = [160, 1.0, MODEL, [], None]
     select = [photo, *settings, photo]  # the photo itself stands for the picture clicked on
-    refusals = {
-        ("select_point", json.dumps([1000000, 0])): "A click must be on a pixel of the 64x48 picture, not [1000000, 0].",
-        ("select_point", json.dumps("x")): "A click must be on a pixel of the 64x48 picture, not 'x'.",
-        ("select_point", json.dumps([True, 0])): "A click must be on a pixel of the 64x48 picture, not [True, 0].",
-    }
-    for (name, index), message in refusals.items():
-        assert queue_event(server, name, select, {"index": json.loads(index), "value": None}) == ("error", message)
-    assert queue_event(server, "pick_suggestion", [[], None], {"colour": "<i>red</i>"}) == (
+    for index in ([1000000, 0], [64, 0], [-1, 0], [True, 0], [1.5, 2], "x", None):
+        assert queue_event(server, "select_point", select, {"index": index, "value": None}) == (
+            "error", f"A click must be on a pixel of the 64x48 picture, not {index!r}.")
+    pick = [photo, *settings, None]  # no point selected: this client never clicked
+    assert queue_event(server, "pick_suggestion", pick, {"colour": "<i>red</i>"}) == (
         "error", "The colour must be of the form #rrggbb, not '&lt;i&gt;red&lt;/i&gt;'.")
-    assert queue_event(server, "pick_suggestion", [[], None], 5) == (
+    assert queue_event(server, "pick_suggestion", pick, 5) == (
         "error", "The colour must be of the form #rrggbb, not None.")
-    assert queue_event(server, "pick_suggestion", [[], None], {"colour": "#ff0000"}) == ("error", app.CLICK_FIRST)
-    assert queue_event(server, "pick_colour", [[[1, 2]], None, "#ff0000"], None)[1].startswith("Hints must be")
-    assert queue_event(server, "undo", [[]], None) == ("error", "There is no hint to undo.")
-    assert queue_event(server, "show_hints", [[{"path": "/etc/passwd"}] * 2, with_meta(photo["path"]), [], None],
-                      None) == (
-        "error", app.NOT_ON_SERVER)
+    assert queue_event(server, "pick_suggestion", pick, {"colour": "#ff0000"}) == ("error", app.CLICK_FIRST)
+    assert queue_event(server, "pick_colour", [photo, 160, 1.0, MODEL, [[1, 2]], None, None, "#ff0000"]
+                       )[1].startswith("Hints must be")
+    assert queue_event(server, "undo", [photo, *settings]) == ("error", "There is no hint to undo.")
+    drawn = [[{"path": "/etc/passwd"}] * 2, with_meta(photo["path"]), [], None]
+    assert queue_event(server, "show_hints", drawn) == ("error", app.NOT_ON_SERVER)
     event, (_, swatches, picker) = queue_event(server, "select_point", select, {"index": [10, 20], "value": None})
     assert event == "complete"
     if swatches["colours"]:  # the first suggestion is put in the colour picker
