@@ -4,12 +4,14 @@ Usage (from the repository root, after scripts/provision-gimp.sh):
     .venv/bin/python benchmarks/bench_gimp.py [--repeat 3] [--width 4000 --height 3000]
 
 Reports the plug-in call on a gray photo (call to pixels written, measured inside
-GIMP) and its parts, each the median of --repeat runs:
+GIMP), the same call following a colour hints layer of the photo's size, and the
+call's parts, each the median of --repeat runs:
 - GIMP's side, timed on a copy of the image: reading the layer, converting the
   gray image to RGB, writing through the shadow buffer;
 - the worker outside GIMP: start (an 8 x 8 image: interpreter, imports, model
-  load) and a whole run on the photo's pixels (start, file hand-over, model),
-  wall and CPU seconds (CPU is what a busy machine does not inflate);
+  load), a whole run on the photo's pixels (start, pixels in and out through
+  its stdin and stdout, model) and one with the hint image as well, wall and
+  CPU seconds (CPU is what a busy machine does not inflate);
 - the model alone (Colorizer.colorize in this process).
 In the plug-in the worker starts while GIMP reads the layer, so the parts may
 add up to more than the call. The load average is printed: on a shared machine
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import skimage.data
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from colorize_model import Colorizer
 
@@ -43,14 +45,17 @@ BATCH = ROOT / "tests" / "gimp" / "batch_cases.py"
 WORKER = ROOT / "gimp_plugin" / "colorize-layer" / "colorize_worker.py"
 
 
-def gimp_timings(work: Path, photo: Path, repeat: int) -> list[dict]:
-    """Install the plug-in in a fresh profile, colorize photo `repeat` times in one GIMP."""
+def gimp_timings(work: Path, photo: Path, hints: Path, repeat: int) -> list[dict]:
+    """Install the plug-in in a fresh profile, colorize photo `repeat` times in one GIMP, then as
+    often following the hints image as a colour hints layer."""
     profile = work / "profile"
     env = {**os.environ, "GIMP3_DIRECTORY": str(profile)}
     subprocess.run([sys.executable, "-m", "gimp_plugin", "install"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     cases = [{"name": f"run{i}", "input": str(photo), "settings": {}, "export": False, "time_gimp_side": True}
              for i in range(repeat)]
+    cases += [{"name": f"hints{i}", "input": str(photo), "settings": {}, "export": False,
+               "hints": {"command": True, "png": str(hints)}} for i in range(repeat)]
     cases_file = work / "cases.json"
     cases_file.write_text(json.dumps({"cases": cases, "out_dir": str(work)}))
     code = f"CASES_FILE = {str(cases_file)!r}\n" + BATCH.read_text()
@@ -61,25 +66,37 @@ def gimp_timings(work: Path, photo: Path, repeat: int) -> list[dict]:
     return list(results.values())
 
 
-def run_worker(args: list[str]) -> tuple[float, float]:
+def run_worker(args: list[str], pixels: bytes) -> tuple[float, float]:
     """Wall and CPU seconds (user + system, all threads) of one worker run."""
     before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
-    subprocess.run(args, input=b"go\n", check=True, stderr=subprocess.DEVNULL)
+    subprocess.run(args, input=pixels, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def worker_timings(work: Path, rgba: np.ndarray, repeat: int) -> dict[str, float]:
-    """The worker as the plug-in runs it, on an 8 x 8 image (start-up) and on the photo."""
+def worker_timings(rgba: np.ndarray, hints: np.ndarray, repeat: int) -> dict[str, float]:
+    """The worker as the plug-in runs it, on an 8 x 8 image (start-up), on the photo, and on the
+    photo with the hint image."""
     figures = {}
-    for name, pixels in (("worker_start", np.full((8, 8, 4), 128, np.uint8)), ("worker_whole", rgba)):
-        source = work / f"{name}.rgba"
-        pixels.tofile(source)
-        args = [sys.executable, str(WORKER), str(source), str(work / "out.rgba"),
-                "--width", str(pixels.shape[1]), "--height", str(pixels.shape[0])]
-        walls, cpus = zip(*(run_worker(args) for _ in range(repeat)), strict=True)
+    tiny = np.full((8, 8, 4), 128, np.uint8)
+    for name, pixels, extra in (("worker_start", tiny, []), ("worker_whole", rgba, []),
+                                ("worker_hints", np.concatenate([rgba, hints]), ["--hints"])):
+        height, width = rgba.shape[:2] if extra else pixels.shape[:2]
+        args = [sys.executable, str(WORKER), "--width", str(width), "--height", str(height), *extra]
+        walls, cpus = zip(*(run_worker(args, pixels.tobytes()) for _ in range(repeat)), strict=True)
         figures[f"{name}_s"], figures[f"{name}_cpu_s"] = statistics.median(walls), statistics.median(cpus)
     return figures
+
+
+def hint_image(width: int, height: int) -> Image.Image:
+    """A transparent layer with a few painted disks (about 2 % of the photo), as a user would paint."""
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    radius = min(width, height) // 30
+    for i, colour in enumerate([(255, 0, 0), (0, 0, 255), (0, 160, 0), (255, 200, 0), (160, 0, 160)]):
+        x, y = width * (i + 1) // 6, height * (1 + i % 2) // 3
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(*colour, 255))
+    return image
 
 
 def model_timings(rgba: np.ndarray, repeat: int) -> dict[str, float]:
@@ -111,11 +128,16 @@ def main() -> None:
         work = Path(tmp)
         photo = work / "photo.png"
         gray.save(photo, compress_level=1)
-        runs = gimp_timings(work, photo, args.repeat)
-        figures["plugin_call_s"] = statistics.median(r["seconds"] for r in runs)
+        hints = work / "hints.png"
+        hint_rgba = hint_image(args.width, args.height)
+        hint_rgba.save(hints, compress_level=1)
+        runs = gimp_timings(work, photo, hints, args.repeat)
+        figures["plugin_call_s"] = statistics.median(r["seconds"] for r in runs[:args.repeat])
+        figures["plugin_call_hints_s"] = statistics.median(r["seconds"] for r in runs[args.repeat:])
+        runs = runs[:args.repeat]
         for part in ("read", "convert", "write"):
             figures[f"gimp_{part}_s"] = statistics.median(r[f"{part}_seconds"] for r in runs)
-        figures.update(worker_timings(work, rgba, args.repeat))
+        figures.update(worker_timings(rgba, np.asarray(hint_rgba), args.repeat))
     figures.update(model_timings(rgba, args.repeat))
     figures["load_average_after"] = os.getloadavg()[0]
     for key, value in figures.items():

@@ -1,15 +1,22 @@
-"""Colors > Auto Colorize... run in a real headless GIMP 3 with the real model.
+"""Colors > Auto Colorize... (and its colour hints layer) run in a real headless GIMP 3 with the real model.
 
 GIMP comes from scripts/provision-gimp.sh (apt on Debian 13, a trixie root on
 Debian 12). All GIMP cases run in one GIMP process (tests/gimp/batch_cases.py);
 the exported PNGs are checked here with PIL. Without GIMP these tests skip, or
-fail when CI is set, since CI must provision it.
+fail when CI is set, since CI must provision it. Set
+COLORIZE_GIMP_HINTS_PICTURE=docs/gimp-hints.jpg to keep the hint case's before /
+hint layer / after picture (gimp_plugin/README.md shows it). The pixels always go through
+the worker's stdin and stdout, as in a Flatpak; the Flatpak cases run in a second
+GIMP, whose root has a stand-in /.flatpak-info and a stand-in flatpak-spawn
+(tests/gimp/flatpak_spawn_standin.py): the real one needs a Flatpak sandbox and
+its host, which a test machine does not have.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -18,16 +25,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skimage.data
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from colorize_model.lab import rgb_to_lab
 from gimp.headless import find_gimp3  # tests/gimp/, importable as pytest puts tests/ on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = Path(__file__).resolve().parent / "gimp" / "batch_cases.py"
+STANDIN = Path(__file__).resolve().parent / "gimp" / "flatpak_spawn_standin.py"
 SELECTION = (120, 60, 200, 150)  # x, y, width, height, inside the 451 x 300 photo
 MIN_CHROMA = 3.0  # mean a*b* distance from gray of a coloured result; a gray photo has 0
 MAX_DELTA_L = 1.0  # any pixel's L* change: 8-bit rounding only
+# Hints painted as a user would: a red disk on the cloth right of the cat, a blue one on its left eye
+# ((x, y) centre in the photo, radius, colour).
+DISKS = {"red": ((415, 215), 22, (255, 0, 0)), "blue": ((172, 113), 18, (0, 0, 255))}
+MAX_HUE_ERROR = 25.0  # degrees between a disk's mean a*b* in the result and its hint colour's
+# A hint layer of another size than the photo, overhanging it left and right, with the same disks
+# where they are in the photo, and green paint outside the photo that must count for nothing.
+OFFSET_LAYER = {"size": (520, 160), "offsets": (-40, 90)}
+OUTSIDE_PAINT = [((-20, 170), 15, (0, 255, 0)), ((470, 140), 8, (0, 255, 0))]
+FLATPAK_PERMISSION = "flatpak override --user --talk-name=org.freedesktop.Flatpak org.gimp.GIMP"
 
 CASES = {
     "rgb": {"input": "rgb"},
@@ -44,6 +61,22 @@ CASES = {
     "gray-bad-model": {"input": "gray", "settings": {"model": "/nonexistent-model"}},
     "gray-render-8": {"input": "gray", "settings": {"render-size": 8}},
     "gray-locked": {"input": "gray", "lock_content": True},
+    # colour hints: the gray photo, New Hint Layer, the disks painted on it
+    "hints": {"input": "gray", "hints": {"command": True, "png": "hints"}},
+    "hints-offset": {"input": "rgb", "hints": {"png": "hints-offset", "offsets": OFFSET_LAYER["offsets"]}},
+    "hints-transparent": {"input": "rgb", "hints": {"png": "transparent", "offsets": (30, 20)}},
+    "hints-indexed": {"input": "rgb", "hints": {"png": "hints", "indexed": True}},
+    "hints-gray": {"input": "gray", "hints": {"png": "hints"}},
+    "hints-no-alpha": {"input": "rgb", "hints": {"png": "rgb"}},
+    "hints-photo": {"input": "rgb", "hints": {"png": "hints", "use": "photo"}},
+    "preselect": {"input": "gray", "kind": "preselect"},
+}
+# Run in a second GIMP, in a root with a stand-in /.flatpak-info and flatpak-spawn.
+FLATPAK_CASES = {
+    "flatpak": {"input": "rgb", "standin": {"mode": "host"}},
+    "flatpak-hints": {"input": "rgb", "standin": {"mode": "host"},
+                      "hints": {"png": "hints-offset", "offsets": OFFSET_LAYER["offsets"]}},
+    "flatpak-denied": {"input": "rgb", "standin": {"mode": "denied"}},
 }
 
 
@@ -56,11 +89,62 @@ def make_inputs(folder: Path) -> dict[str, Path]:
     images["rgba"].putalpha(ramp)
     images["graya"] = gray.convert("LA")
     images["graya"].putalpha(ramp)
+    images["hints"] = hint_image(gray.size)
+    images["hints-offset"] = hint_image(OFFSET_LAYER["size"], OFFSET_LAYER["offsets"], OUTSIDE_PAINT)
+    images["transparent"] = hint_image((200, 100), disks=())
     paths = {}
     for name, image in images.items():
         paths[name] = folder / f"{name}.png"
         image.save(paths[name])
     return paths
+
+
+def hint_image(size: tuple[int, int], offsets: tuple[int, int] = (0, 0), extra=(),
+               disks=tuple(DISKS.values())) -> Image.Image:
+    """A transparent RGBA hint layer of size at offsets in the photo, with disks painted (no
+    antialiasing) where they are in the photo."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    for (x, y), radius, colour in [*disks, *extra]:
+        x, y = x - offsets[0], y - offsets[1]
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(*colour, 255))
+    return image
+
+
+def batch_cases(cases: dict[str, dict], inputs: dict[str, Path], work: Path) -> list[dict]:
+    """The cases as batch_cases.py reads them: file names made paths, a stand-in's setting a file to write."""
+    batch = []
+    for name, case in cases.items():
+        entry = {**case, "name": name, "input": str(inputs[case["input"]]), "settings": case.get("settings", {})}
+        if "hints" in case:
+            entry["hints"] = {**case["hints"], "png": str(inputs[case["hints"]["png"]])}
+        if "standin" in case:
+            setting = {**case["standin"], "interpreter": os.path.realpath(sys.executable)}
+            entry["write_file"] = [str(work / "standin" / "standin.json"), json.dumps(setting)]
+        batch.append(entry)
+    return batch
+
+
+def run_cases(gimp, work: Path, cases: list[dict], **options) -> dict:
+    """Run the cases in one GIMP process with the plug-in installed in work/profile; their facts."""
+    cases_file = work / "cases.json"
+    cases_file.write_text(json.dumps({"cases": cases, "out_dir": str(work / "out")}))
+    code = f"CASES_FILE = {str(cases_file)!r}\n" + BATCH.read_text()
+    run = gimp.run_batch(code, work / "profile", binds=[work], **options)
+    results_file = work / "results.json"
+    assert run.returncode == 0 and results_file.exists(), f"GIMP exited {run.returncode}:\n{run.stderr[-4000:]}"
+    return json.loads(results_file.read_text())
+
+
+def need_gimp3():
+    """The provisioned GIMP 3, or skip (fail under CI, which must provision it)."""
+    gimp = find_gimp3()
+    if gimp is None:
+        reason = "no GIMP 3: run scripts/provision-gimp.sh (as root)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return gimp
 
 
 def install_plugin(profile: Path, plugins: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -73,28 +157,36 @@ def install_plugin(profile: Path, plugins: Path | None = None) -> subprocess.Com
 @pytest.fixture(scope="module")
 def gimp_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, dict[str, Path]]:
     """Install the plug-in in a fresh profile and run every case in one GIMP process."""
-    gimp = find_gimp3()
-    if gimp is None:
-        reason = "no GIMP 3: run scripts/provision-gimp.sh (as root)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    gimp = need_gimp3()
     work = tmp_path_factory.mktemp("gimp")
     (work / "out").mkdir()
     inputs = make_inputs(work)
     installed = install_plugin(work / "profile")
     assert installed.returncode == 0, installed.stderr
-    cases = [{"name": name, "input": str(inputs[case["input"]]), "settings": case.get("settings", {}),
-              "selection": case.get("selection"), "lock_content": case.get("lock_content", False),
-              "broken_interpreter": case.get("broken_interpreter", False)}
-             for name, case in CASES.items()]
-    cases_file = work / "cases.json"
-    cases_file.write_text(json.dumps({"cases": cases, "out_dir": str(work / "out")}))
-    code = f"CASES_FILE = {str(cases_file)!r}\n" + BATCH.read_text()
-    run = gimp.run_batch(code, work / "profile", binds=[work])
-    results_file = work / "results.json"
-    assert run.returncode == 0 and results_file.exists(), f"GIMP exited {run.returncode}:\n{run.stderr[-4000:]}"
-    return json.loads(results_file.read_text()), work / "out", inputs
+    return run_cases(gimp, work, batch_cases(CASES, inputs, work)), work / "out", inputs
+
+
+@pytest.fixture(scope="module")
+def flatpak_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, list[dict]]:
+    """FLATPAK_CASES in a GIMP whose root has a stand-in /.flatpak-info, with the stand-in
+    flatpak-spawn first on its PATH; returns the facts, the exports and the stand-in's calls."""
+    gimp = need_gimp3()
+    if os.geteuid() != 0:
+        pytest.skip("the stand-in Flatpak root needs root (unshare --mount)")
+    work = tmp_path_factory.mktemp("gimp-flatpak")
+    (work / "out").mkdir()
+    standin = work / "standin"
+    standin.mkdir()
+    shutil.copy(STANDIN, standin / "flatpak-spawn")
+    (standin / "flatpak-spawn").chmod(0o755)
+    info = work / "flatpak-info"
+    info.write_text("[Application]\nname=org.gimp.GIMP\n")  # what the plug-in looks for is the file itself
+    inputs = make_inputs(work)
+    assert install_plugin(work / "profile").returncode == 0
+    results = run_cases(gimp, work, batch_cases(FLATPAK_CASES, inputs, work),
+                        root_files={"/.flatpak-info": info}, path=[standin])
+    calls = [json.loads(line) for line in (standin / "calls.jsonl").read_text().splitlines()]
+    return results, work / "out", calls
 
 
 def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -179,17 +271,139 @@ def test_selection_with_new_layer_leaves_the_rest_transparent(gimp_run):
     assert_colorized(layer, source, inside & (source_alpha > 0))
 
 
+def assert_failed(facts: dict, export: Path, source: Path, expected: str) -> None:
+    """The call failed with one line naming `expected`, and the image (the hint layer too) is as it was."""
+    assert facts["status"] == "EXECUTION_ERROR"
+    assert expected in facts["message"] and "\n" not in facts["message"].strip(), facts["message"]
+    assert facts["base_type_after"] == facts["base_type_before"] and facts["layers_after"] == 1
+    assert facts.get("hints_after") == facts.get("hints_before")
+    for got, expected in zip(load(export), load(source), strict=True):  # RGB, then alpha
+        np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize(("name", "expected"), [("gray-no-python", "/nonexistent/bin/python"),
                                                  ("gray-bad-model", "/nonexistent-model"),
                                                  ("gray-render-8", "render size 8"),
-                                                 ("gray-locked", "locked")])
+                                                 ("gray-locked", "locked"),
+                                                 ("hints-gray", "Image > Mode > RGB"),
+                                                 ("hints-no-alpha", "Add Alpha Channel"),
+                                                 ("hints-photo", "the layer being colorized")])
 def test_failure_is_reported_and_changes_nothing(gimp_run, name, expected):
     results, out, inputs = gimp_run
+    assert_failed(results[name], out / f"{name}.png", inputs[CASES[name]["input"]], expected)
+
+
+def disk_mask(shape: tuple[int, ...], disk: str, inset: int = 2) -> np.ndarray:
+    """The pixels of one hint disk, `inset` px inside its edge."""
+    (x, y), radius, _ = DISKS[disk]
+    rows, cols = np.ogrid[:shape[0], :shape[1]]
+    return (cols - x) ** 2 + (rows - y) ** 2 <= (radius - inset) ** 2
+
+
+def hue_error(ab: np.ndarray, colour: tuple[int, int, int]) -> float:
+    """Degrees between the mean a*b* of pixels and a colour's a*b*."""
+    target = rgb_to_lab(np.array([[colour]], np.uint8))[0, 0, 1:]
+    mean = ab.mean(axis=0)
+    cosine = mean @ target / (np.linalg.norm(mean) * np.linalg.norm(target))
+    return float(np.degrees(np.arccos(np.clip(cosine, -1, 1))))
+
+
+def keep_picture(out: Path, name: str, path: Path) -> None:
+    """Before / hint layer / after of a hint case, side by side, as a JPEG for the README."""
+    panels = [Image.open(out / f"{name}-{view}.png").convert("RGB") for view in ("before", "painted")]
+    panels.append(Image.open(out / f"{name}.png").convert("RGB"))
+    gap = 8
+    width, height = panels[0].size
+    sheet = Image.new("RGB", (3 * width + 2 * gap, height), "white")
+    for i, panel in enumerate(panels):
+        sheet.paste(panel, (i * (width + gap), 0))
+    sheet.save(path, quality=88, optimize=True)
+
+
+@pytest.mark.parametrize("name", ["hints", "hints-indexed"])
+def test_hint_layer_colours_its_disks_and_keeps_lightness(gimp_run, name):
+    """Red where the red disk was painted, blue where the blue one was, far more colourful there than
+    the automatic result; the photo's lightness everywhere; the hint layer as it was."""
+    results, out, _ = gimp_run
     facts = results[name]
-    assert facts["status"] == "EXECUTION_ERROR"
-    assert expected in facts["message"] and "\n" not in facts["message"].strip()
-    assert facts["base_type_after"] == "GRAY" and facts["layers_after"] == 1
-    np.testing.assert_array_equal(np.asarray(Image.open(out / f"{name}.png")), np.asarray(Image.open(inputs["gray"])))
+    result = outcome(gimp_run, name, layers=1)[2]
+    assert facts["hints_after"] == facts["hints_before"], "the hint layer changed"
+    before = load(out / f"{name}-before.png")[0]
+    delta_l = np.abs(rgb_to_lab(result)[..., 0] - rgb_to_lab(before)[..., 0]).max()
+    assert delta_l < MAX_DELTA_L, f"lightness moved by up to {delta_l:.2f} L*"
+    automatic = rgb_to_lab(load(out / "gray.png")[0])[..., 1:]
+    coloured = rgb_to_lab(result)[..., 1:]
+    for disk, (_, _, colour) in DISKS.items():
+        inside = disk_mask(result.shape, disk)
+        error = hue_error(coloured[inside], colour)
+        assert error < MAX_HUE_ERROR, f"{disk} disk: hue {error:.0f} degrees from the hint's"
+        chroma, before_hints = (float(np.hypot(*ab[inside].T).mean()) for ab in (coloured, automatic))
+        assert chroma > max(2 * before_hints, before_hints + 15), \
+            f"{disk} disk: chroma {chroma:.1f}, automatic {before_hints:.1f}"
+    if name == "hints" and os.environ.get("COLORIZE_GIMP_HINTS_PICTURE"):
+        keep_picture(out, name, Path(os.environ["COLORIZE_GIMP_HINTS_PICTURE"]))
+
+
+def test_new_hint_layer_makes_an_empty_rgba_layer_above(gimp_run):
+    """New Hint Layer on a gray photo: the image becomes RGB, an empty transparent "Colour hints" layer
+    of the photo's size lies just above it, selected."""
+    results, _, inputs = gimp_run
+    facts = results["hints"]
+    assert facts["new_hint_layer_status"] == ["SUCCESS", ""]
+    assert facts["new_hint_layer"] == {"name": "Colour hints", "rgba": True, "size": list(Image.open(inputs["gray"]).size),
+                                       "offsets": [0, 0], "above_photo": True, "selected": True, "base_type": "RGB",
+                                       "max_alpha": 0}
+
+
+def test_hint_layer_position_and_size_are_respected(gimp_run):
+    """A hint layer of another size, overhanging the photo, at offsets: the plug-in sends the hints where
+    they are in the photo (the paint outside it dropped), so the result is the full-size layer's."""
+    results, out, inputs = gimp_run
+    expected = np.asarray(Image.open(inputs["hints"]))
+    for name in ("hints", "hints-offset"):
+        sent = np.fromfile(out / f"{name}-hints.rgba", np.uint8).reshape(expected.shape)
+        np.testing.assert_array_equal(sent, expected)
+    np.testing.assert_array_equal(outcome(gimp_run, "hints-offset", layers=1)[2], load(out / "hints.png")[0])
+    assert results["hints-offset"]["hints_after"] == results["hints-offset"]["hints_before"]
+
+
+def test_transparent_hint_layer_is_no_hints(gimp_run):
+    results, out, _ = gimp_run
+    assert not np.fromfile(out / "hints-transparent-hints.rgba", np.uint8).any()
+    np.testing.assert_array_equal(outcome(gimp_run, "hints-transparent", layers=1)[2], load(out / "rgb.png")[0])
+    assert results["hints-transparent"]["hints_after"] == results["hints-transparent"]["hints_before"]
+
+
+def test_dialog_starts_with_the_colour_hints_layer(gimp_run):
+    """What the dialog offers (hint_layer.preselect, run in GIMP; the dialog itself needs a display):
+    none, switched off, without a hint layer; else the topmost layer named "Colour hints" (or
+    "Colour hints #n", as GIMP names a second one), inside groups too, switched on."""
+    assert gimp_run[0]["preselect"] == {
+        "none": [None, False],
+        "named": ["Colour hints", True],
+        "in_a_group": ["Colour hints #1", True],
+    }
+
+
+def test_flatpak_starts_the_worker_on_the_host(gimp_run, flatpak_run):
+    """Stand-in Flatpak (see the module's docstring): the worker is started with flatpak-spawn --host,
+    and its pixels and hints come and go through the pipes, with the same results as without."""
+    results, out, calls = flatpak_run
+    for name, same_as in (("flatpak", "rgb"), ("flatpak-hints", "hints-offset")):
+        assert results[name]["status"] == "SUCCESS", results[name]["message"]
+        np.testing.assert_array_equal(load(out / f"{name}.png")[0], load(gimp_run[1] / f"{same_as}.png")[0])
+    plugin_dir = out.parent / "profile" / "plug-ins" / "colorize-layer"
+    for call in calls:
+        assert call["options"] == ["--host", "--watch-bus", f"--directory={plugin_dir}"]
+        assert call["command"][:2] == [sys.executable, str(plugin_dir / "colorize_worker.py")]
+    assert len(calls) == len(FLATPAK_CASES)
+    assert "--hints" in calls[1]["command"] and "--hints" not in calls[0]["command"]
+
+
+def test_flatpak_without_permission_says_how_to_allow_it(flatpak_run):
+    """Stand-in flatpak-spawn failing as it does without the talk permission."""
+    results, out, _ = flatpak_run
+    assert_failed(results["flatpak-denied"], out / "flatpak-denied.png", out.parent / "rgb.png", FLATPAK_PERMISSION)
 
 
 def test_install_replaces_and_uninstall_removes(tmp_path):
@@ -197,7 +411,8 @@ def test_install_replaces_and_uninstall_removes(tmp_path):
     for _ in range(2):  # the second install replaces the first
         assert install_plugin(tmp_path, plugins).returncode == 0
     folder = plugins / "colorize-layer"
-    assert sorted(p.name for p in folder.iterdir()) == ["colorize-layer.py", "colorize_worker.py", "interpreter.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["colorize-layer.py", "colorize_worker.py", "hint_layer.py",
+                                                        "interpreter.txt", "plugin_error.py", "worker_client.py"]
     interpreter, run_as = (folder / "interpreter.txt").read_text().splitlines()
     assert (interpreter, run_as) == (os.path.realpath(sys.executable), sys.executable)
     # run as the plug-in runs it: the real file, under the venv's path, has this environment's packages
@@ -205,19 +420,38 @@ def test_install_replaces_and_uninstall_removes(tmp_path):
                            env={"PATH": os.defpath}, capture_output=True, text=True, check=False)
     assert probe.stdout.strip() == sys.prefix, probe.stderr
     assert (folder / "colorize-layer.py").stat().st_mode & stat.S_IXUSR
-    assert not (folder / "colorize_worker.py").stat().st_mode & stat.S_IXUSR  # GIMP must not run it
+    for module in ("colorize_worker.py", "hint_layer.py", "plugin_error.py", "worker_client.py"):
+        assert not (folder / module).stat().st_mode & stat.S_IXUSR  # GIMP must not run it
     uninstall = [sys.executable, "-m", "gimp_plugin", "uninstall", "--dir", str(plugins)]
     assert "Removed" in subprocess.run(uninstall, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert not folder.exists()
     assert "not installed" in subprocess.run(uninstall, cwd=ROOT, capture_output=True, text=True, check=True).stdout
 
 
-def test_worker_rejects_a_wrong_size_and_writes_nothing(tmp_path):
-    source, target = tmp_path / "in.rgba", tmp_path / "out.rgba"
-    source.write_bytes(bytes(4 * 10))
+def test_worker_rejects_short_input_and_writes_nothing():
+    """Fewer bytes than the layer's (the plug-in died, or a wrong size): one line, no pixels out."""
     worker = ROOT / "gimp_plugin" / "colorize-layer" / "colorize_worker.py"
-    run = subprocess.run([sys.executable, str(worker), str(source), str(target), "--width", "4", "--height", "4"],
-                         input="go\n", capture_output=True, text=True, check=False)
-    assert run.returncode == 1
-    assert run.stderr.strip().count("\n") == 0 and "4x4" in run.stderr
-    assert not target.exists()
+    for extra, what in (([], "4x4 RGBA pixels"), (["--hints"], "4x4 RGBA colour hints")):
+        given = bytes(4 * 10) if not extra else bytes(4 * 16 + 4 * 10)
+        run = subprocess.run([sys.executable, str(worker), "--width", "4", "--height", "4", *extra],
+                             input=given, capture_output=True, check=False)
+        assert run.returncode == 1
+        assert run.stderr.decode().strip().count("\n") == 0 and what in run.stderr.decode()
+        assert run.stdout == b""
+
+
+def test_worker_answers_on_stdout_with_the_hints_followed():
+    """The pipe protocol outside GIMP: W*H*4 bytes back; a hint image changes the colours; the L* is kept."""
+    worker = ROOT / "gimp_plugin" / "colorize-layer" / "colorize_worker.py"
+    photo = np.asarray(Image.fromarray(skimage.data.chelsea()).convert("RGBA").resize((96, 64)))
+    hints = np.asarray(hint_image((451, 300)).resize((96, 64), Image.NEAREST))
+    outputs = []
+    for extra, given in (([], photo.tobytes()), (["--hints"], photo.tobytes() + hints.tobytes())):
+        run = subprocess.run([sys.executable, str(worker), "--width", "96", "--height", "64", *extra],
+                             input=given, capture_output=True, check=False)
+        assert run.returncode == 0, run.stderr.decode()
+        outputs.append(np.frombuffer(run.stdout, np.uint8).reshape(photo.shape))
+    for result in outputs:
+        np.testing.assert_array_equal(result[..., 3], photo[..., 3])
+        assert np.abs(rgb_to_lab(result[..., :3])[..., 0] - rgb_to_lab(photo[..., :3])[..., 0]).max() < MAX_DELTA_L
+    assert not np.array_equal(outputs[0], outputs[1]), "the hints changed nothing"

@@ -4,13 +4,19 @@ Not imported by pytest: tests/test_gimp_plugin.py prepends CASES_FILE = "..." an
 feeds it to `gimp-console-3.0 --batch-interpreter python-fu-eval -b -`. Each case
 (a JSON object) names an input PNG, the procedure's settings, an optional
 rectangular selection, whether the layer's pixels are locked or the worker's
-interpreter is broken on purpose, whether to export, and whether to time GIMP's
-part alone (for the benchmark). Every outcome goes to results.json beside
-CASES_FILE; the PNGs are checked from outside GIMP with PIL.
+interpreter is broken on purpose, an optional colour hints layer (made with New
+Hint Layer or loaded from a PNG, at offsets, in an image made indexed), a file to
+write first (a stand-in's setting), whether to export, and whether to time GIMP's
+part alone (for the benchmark). A case of kind "preselect" checks which hint
+layer the dialog would start with. Every outcome goes to results.json beside
+CASES_FILE; the PNGs (and the hint bytes the plug-in reads) are checked from
+outside GIMP with PIL.
 """
 
+import hashlib
 import json
 import os
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -18,6 +24,7 @@ from pathlib import Path
 from gi.repository import Gegl, Gimp, Gio
 
 PROC_NAME = "plug-in-colorize-layer"
+NEW_HINT_LAYER_PROC = "plug-in-colorize-new-hint-layer"
 PIXEL_FORMAT = "R'G'B'A u8"  # as the plug-in reads and writes
 BASE_TYPES = {Gimp.ImageBaseType.RGB: "RGB", Gimp.ImageBaseType.GRAY: "GRAY", Gimp.ImageBaseType.INDEXED: "INDEXED"}
 
@@ -27,33 +34,96 @@ def export(image, path):
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path), None)
 
 
-def export_views(image, layer, stem):
-    """stem.png; with a new layer on top also that layer alone and what lies below it."""
+def export_views(image, layer, stem, hints=None):
+    """stem.png (without the hint layer); with a new layer on top also that layer alone and what lies below it."""
+    visible = hints is not None and hints.get_visible()
+    if visible:
+        hints.set_visible(False)
     export(image, f"{stem}.png")
-    top = image.get_layers()[0]
+    top = next(item for item in image.get_layers() if item != hints)
     if top != layer:
         top.set_visible(False)
         export(image, f"{stem}-below.png")
         top.set_visible(True)
         layer.set_visible(False)
         export(image, f"{stem}-new.png")
+        layer.set_visible(True)
+    if visible:
+        hints.set_visible(True)
 
 
-def run_procedure(image, layer, settings):
-    """Call the plug-in as a script would; returns (status name, error message)."""
-    proc = Gimp.get_pdb().lookup_procedure(PROC_NAME)
+def run_procedure(image, layer, settings, name=PROC_NAME):
+    """Call a plug-in procedure as a script would; returns (status name, error message)."""
+    proc = Gimp.get_pdb().lookup_procedure(name)
     if proc is None:
-        return "NOT_INSTALLED", f"{PROC_NAME} is not registered"
+        return "NOT_INSTALLED", f"{name} is not registered"
     config = proc.create_config()
     config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
     config.set_property("image", image)
     config.set_core_object_array("drawables", [layer])
-    for name, value in settings.items():
-        config.set_property(name, value)
+    for key, value in settings.items():
+        config.set_property(key, value)
     result = proc.run(config)
     status = result.index(0)
     message = result.index(1) if status != Gimp.PDBStatusType.SUCCESS and result.length() > 1 else ""
     return status.value_nick.upper().replace("-", "_"), message
+
+
+def load_layer(image, path):
+    """A PNG as a layer for image (of the image's type), not yet inserted."""
+    return Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path))
+
+
+def layer_state(layer):
+    """A digest of everything a run must leave alone on the hint layer."""
+    width, height = layer.get_width(), layer.get_height()
+    pixels = layer.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, PIXEL_FORMAT,
+                                    Gegl.AbyssPolicy.NONE)
+    state = repr((layer.get_name(), layer.get_offsets(), width, height, layer.get_visible(), layer.get_opacity(),
+                  layer.get_mode().value_nick))  # not its type: an indexed image becomes RGB
+    return hashlib.sha256(state.encode() + bytes(pixels)).hexdigest()
+
+
+def add_hints(image, layer, spec, facts):
+    """The case's hint layer: New Hint Layer painted with the PNG's pixels, or the PNG loaded as a
+    layer named "Colour hints" at the given offsets; optionally the image made indexed after."""
+    if spec.get("command"):
+        facts["new_hint_layer_status"] = run_procedure(image, layer, {}, NEW_HINT_LAYER_PROC)
+        hints = image.get_selected_layers()[0]
+        layers = image.get_layers()
+        width, height = hints.get_width(), hints.get_height()
+        facts["new_hint_layer"] = {
+            "name": hints.get_name(), "rgba": hints.type() == Gimp.ImageType.RGBA_IMAGE,
+            "size": [width, height], "offsets": list(hints.get_offsets()[1:]),
+            "above_photo": len(layers) == 2 and layers[0] == hints and layers[1] == layer,
+            "selected": [item.get_id() for item in image.get_selected_layers()] == [hints.get_id()],
+            "base_type": BASE_TYPES[image.get_base_type()],
+            "max_alpha": max(hints.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, PIXEL_FORMAT,
+                                                    Gegl.AbyssPolicy.NONE)[3::4]),
+        }
+        painted = load_layer(image, spec["png"])
+        area = Gegl.Rectangle.new(0, 0, width, height)
+        hints.get_buffer().set(area, PIXEL_FORMAT, painted.get_buffer().get(area, 1.0, PIXEL_FORMAT,
+                                                                              Gegl.AbyssPolicy.NONE))
+        painted.delete()
+    else:
+        hints = load_layer(image, spec["png"])
+        hints.set_name(spec.get("name", "Colour hints"))
+        image.insert_layer(hints, None, 0)
+        hints.set_offsets(*spec.get("offsets", (0, 0)))
+    if spec.get("indexed"):
+        image.convert_indexed(Gimp.ConvertDitherType.NONE, Gimp.ConvertPaletteType.GENERATE, 256, False, False, "")
+    return hints
+
+
+def hints_as_read(plugin_dir, hints, layer, path):
+    """Save the RGBA bytes the plug-in sends as hints for layer (its own code reads them)."""
+    sys.path.insert(0, str(plugin_dir))
+    try:
+        import hint_layer
+    finally:
+        sys.path.remove(str(plugin_dir))
+    Path(path).write_bytes(bytes(hint_layer.read(hints, layer)))
 
 
 def time_gimp_side(image):
@@ -91,27 +161,84 @@ def with_broken_interpreter(plugin_dir, call):
 
 
 def run_case(case, plugin_dir, out_dir):
-    """Load, select, colorize, export; returns the facts the test checks."""
+    """Load, select, add hints, colorize, export; returns the facts the test checks."""
     image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(case["input"]))
     layer = image.get_layers()[0]
     if case.get("selection"):
         image.select_rectangle(Gimp.ChannelOps.REPLACE, *case["selection"])
     layer.set_lock_content(case.get("lock_content", False))
     facts = {"base_type_before": BASE_TYPES[image.get_base_type()], "layers_before": len(image.get_layers())}
+    stem = str(out_dir / case["name"])
+    settings, hints = dict(case["settings"]), None
+    if case.get("hints"):
+        hints = add_hints(image, layer, case["hints"], facts)
+        settings["hint-layer"] = layer if case["hints"].get("use") == "photo" else hints
+        facts["hints_before"] = layer_state(hints)
+        if case.get("export", True):
+            export_views(image, layer, f"{stem}-before", hints)
+            export(image, f"{stem}-painted.png")  # as the user sees it: the photo under the hint layer
+            hints_as_read(plugin_dir, hints, layer, f"{stem}-hints.rgba")
     if case.get("time_gimp_side"):
         facts.update(time_gimp_side(image))
+    if case.get("write_file"):
+        Path(case["write_file"][0]).write_text(case["write_file"][1])
 
     def call():
-        return run_procedure(image, layer, case["settings"])
+        return run_procedure(image, layer, settings)
 
     start = time.perf_counter()
     status, message = with_broken_interpreter(plugin_dir, call) if case.get("broken_interpreter") else call()
-    layers = image.get_layers()
+    layers = [item for item in image.get_layers() if item != hints]
     facts.update(status=status, message=message, seconds=time.perf_counter() - start,
                  base_type_after=BASE_TYPES[image.get_base_type()],
                  layers_after=len(layers), new_layer_on_top=len(layers) > 1 and layers[1] == layer)
+    if hints is not None:
+        facts["hints_after"] = layer_state(hints)
     if case.get("export", True):
-        export_views(image, layer, str(out_dir / case["name"]))
+        export_views(image, layer, stem, hints)
+    image.delete()
+    return facts
+
+
+class Settings:
+    """The procedure's config as preselect uses it (a PDB-side config lacks the dialog's aux arguments)."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def get_property(self, name):
+        return self.values[name]
+
+    def set_property(self, name, value):
+        self.values[name] = value
+
+
+def preselect_case(case):
+    """Which hint layer (and switch) the dialog starts with, for the situations a user meets."""
+    sys.path.insert(0, str(Path(os.environ["GIMP3_DIRECTORY"]) / "plug-ins" / "colorize-layer"))
+    try:
+        import hint_layer
+    finally:
+        sys.path.pop(0)
+    image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(case["input"]))
+    photo = image.get_layers()[0]
+
+    def start():
+        config = Settings({"hint-layer": photo, "use-hints": False})  # what the dialog would show otherwise
+        hint_layer.preselect(image, config)
+        chosen = config.get_property("hint-layer")
+        return [chosen.get_name() if chosen is not None else None, config.get_property("use-hints")]
+
+    facts = {"none": start()}
+    image.convert_rgb()
+    group = Gimp.GroupLayer.new(image, "group")
+    image.insert_layer(group, None, 0)
+    for name, parent in (("Colour hints #1", group), ("Colour hints", None), ("Colour hints copy", None)):
+        image.insert_layer(Gimp.Layer.new(image, name, 8, 8, Gimp.ImageType.RGBA_IMAGE, 100.0,
+                                          Gimp.LayerMode.NORMAL), parent, 0)
+    facts["named"] = start()
+    image.remove_layer(image.get_layer_by_name("Colour hints"))
+    facts["in_a_group"] = start()
     image.delete()
     return facts
 
@@ -124,7 +251,10 @@ def main(cases_file):
     results = {}
     for case in spec["cases"]:
         try:
-            results[case["name"]] = run_case(case, plugin_dir, Path(spec["out_dir"]))
+            if case.get("kind") == "preselect":
+                results[case["name"]] = preselect_case(case)
+            else:
+                results[case["name"]] = run_case(case, plugin_dir, Path(spec["out_dir"]))
         except Exception:  # recorded for the test to report, not swallowed
             results[case["name"]] = {"status": "BATCH_EXCEPTION", "message": traceback.format_exc()}
     partial = cases_file.with_name("results.json.partial")
