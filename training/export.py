@@ -21,6 +21,7 @@ import tensorflow as tf
 import yaml
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from colorize_model import architectures
 from colorize_model.export import build_model, export_model, load_keras
 from colorize_model.models import CONFIG_FILE, ModelConfig
 
@@ -139,6 +140,13 @@ moves the gray baseline between about 0.25 and 0.77.
 """
 
 
+def checkpoint_weights(run: Path, config: ModelConfig) -> list:
+    """The weights of the run's latest checkpoint, in the inference model's order."""
+    network = architectures.build_for_training(config.architecture)
+    tf.train.Checkpoint(model=network).restore(tf.train.latest_checkpoint(run / "checkpoints")).expect_partial()
+    return architectures.for_inference(config.architecture, network, **config.architecture_args).get_weights()
+
+
 def renamed(report: dict, name: str | None) -> dict:
     """The report with model ``name`` called "model", as the Hub card expects."""
     if name:
@@ -156,6 +164,9 @@ def main() -> None:
     parser.add_argument("--render-size", type=int, help="default render size of the exported model")
     parser.add_argument("--report", type=Path, help="evaluation report (colorize_model.evaluate --out)")
     parser.add_argument("--report-name", help="this model's name in the report (shown as 'model')")
+    parser.add_argument("--from-checkpoint", action="store_true",
+                        help="export the run's latest checkpoint as trained, not its export/ (which holds "
+                             "the moving average of the weights when the run keeps one)")
     parser.add_argument("--trained", default="", help="how long, on what, how many steps")
     parser.add_argument("--notes", type=Path, help="a Markdown file: what still looks wrong")
     parser.add_argument("--hints-report", type=Path, help="an evaluate --hints sweep report, for the hints table")
@@ -167,9 +178,8 @@ def main() -> None:
     decode = {k: v for k, v in (("temperature", args.temperature), ("mix", args.mix)) if v is not None}
     config = dataclasses.replace(config, architecture_args={**config.architecture_args, **decode},
                                  render_size=args.render_size or config.render_size)
-    trained = load_keras(source)
     model = build_model(config)
-    model.set_weights(trained.get_weights())
+    model.set_weights(checkpoint_weights(args.run, config) if args.from_checkpoint else load_keras(source).get_weights())
     folder = export_model(model, config, args.out)
     report = renamed(json.loads(args.report.read_text()), args.report_name) if args.report else None
     if report:
