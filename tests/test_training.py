@@ -42,7 +42,8 @@ def write_config(tmp_path: Path, photos: Path, steps: int, seed: int = 0, **chan
     config = yaml.safe_load((ROOT / "training/configs/unet.yaml").read_text())
     config.update(data=str(photos), crop=32, batch=4, steps=steps, warmup_steps=2, mixed_precision=False,
                   deterministic=True, checkpoint_minutes=0, export_minutes=1000, validation_percent=20,
-                  render_size=64, log_every=2, eval_sets=[str(photos / "people")], seed=seed, ema=0.9)
+                  render_size=64, log_every=2, eval_sets=[str(photos / "people")], seed=seed, ema=0.9,
+                  hints=True)
     config.update(changes)
     path = tmp_path / f"tiny{steps}-{seed}{''.join(f'-{k}' for k in sorted(changes))}.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -99,7 +100,8 @@ def test_train_kill_resume_export(photos, tmp_path):
     events = list((tmp_path / "run" / "logs").glob("events.out.tfevents.*"))
     tags = {value.tag for path in events for event in tf.compat.v1.train.summary_iterator(str(path))
             for value in event.summary.value}
-    assert {"train/loss", "validation/loss", "validation/samples", "eval/psnr", "eval/auc"} <= tags
+    assert {"train/loss", "validation/loss", "validation/loss_hints", "validation/samples", "eval/psnr",
+            "eval/auc"} <= tags
 
     colorizer = Colorizer.load(tmp_path / "run" / "export")
     result = colorizer.colorize(samples.camera())
@@ -107,7 +109,7 @@ def test_train_kill_resume_export(photos, tmp_path):
 
 
 def test_initialise_from_an_exported_model(photos, tmp_path):
-    config = write_config(tmp_path, photos, steps=1)
+    config = write_config(tmp_path, photos, steps=3)  # after one step the moving average equals the weights
     first = train(config, tmp_path / "first")
     assert first.wait(timeout=900) == 0
     other_seed = write_config(tmp_path, photos, steps=1, seed=7)  # a different random start
@@ -118,6 +120,14 @@ def test_initialise_from_an_exported_model(photos, tmp_path):
     start, continued = load_keras(tmp_path / "first" / "export"), load_keras(tmp_path / "again" / "export")
     difference = max(float(np.abs(x - y).max()) for x, y in zip(start.get_weights(), continued.get_weights()))
     assert difference < 0.05
+
+    # export --from-checkpoint: the weights as trained, not the run's moving average
+    raw = subprocess.run([sys.executable, "-m", "training.export", "--run", str(tmp_path / "first"),
+                          "--from-checkpoint", "--out", str(tmp_path / "raw")], cwd=ROOT, capture_output=True, text=True)
+    assert raw.returncode == 0, raw.stderr
+    averaged, trained = start.get_weights(), load_keras(tmp_path / "raw").get_weights()
+    assert any(not np.allclose(x, y) for x, y in zip(averaged, trained))
+    assert max(float(np.abs(x - y).max()) for x, y in zip(averaged, trained)) < 0.05
 
 
 def test_tuning_decodes_like_the_exported_model():
