@@ -203,8 +203,11 @@ def many_photos(folder: Path, count: int) -> Path:
                                                 (signal.SIGTERM, 143, "terminated")])
 def test_stopping_a_run(tmp_path, signum, status, word):
     folder = many_photos(tmp_path / "in", 40)
+    # Ctrl-C as a terminal sends it: a suite started in the background by a shell without job
+    # control (nohup ... &) runs with SIGINT ignored, which its children would inherit.
     process = subprocess.Popen([sys.executable, "-m", "colorize_model", str(folder), "-o", "out"],
-                               cwd=tmp_path, stderr=subprocess.PIPE)
+                               cwd=tmp_path, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = b""
     while not re.search(rb"\| [1-9][0-9]*/40", seen):  # tqdm's bar: a photo is done, the next under way
         chunk = process.stderr.read1(4096)
