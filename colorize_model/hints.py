@@ -117,6 +117,12 @@ def _is_points(hints: Hints) -> bool:
     return isinstance(hints, Sequence) and not isinstance(hints, (str, bytes))
 
 
+def read(hints: Hints) -> Hints:
+    """Hints in the form ``to_render`` and ``Pins`` both take without reading a file again:
+    a hint image as uint8 RGBA, points as given."""
+    return hints if hints is None or _is_points(hints) else _rgba(hints)
+
+
 def to_render(hints: Hints, width: int, height: int, size: int) -> np.ndarray | None:
     """The hint channels (size, size, HINT_CHANNELS) for a width x height photo rendered at
     ``size``; None when there are no hints (so the automatic result stays exactly as it was)."""
@@ -158,7 +164,6 @@ def _rgba(image: ImageSource) -> np.ndarray:
     if picture.mode not in ("RGBA", "RGBa", "LA", "La"):
         raise ValueError("a hint image needs transparency (RGBA): only its opaque pixels are hints")
     return np.asarray(picture.convert("RGBA"))
-
 
 
 class Pins:

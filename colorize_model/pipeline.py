@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from . import ab_grid, lab
-from .hints import Hints, Pins, to_render
+from .hints import Hints, Pins, read, to_render
 from .imageio import ImageSource, load_image, unit_levels
 from .models import ModelRef, resolve
 from .runtime import RuntimeModel
@@ -147,6 +147,7 @@ class Colorizer:
                        saturation: float, hints: Hints, write: Write) -> None:
         """The model's colours for a photo whose L* is read band by band (``fullres.colorize_rows``)."""
         size = network_render_size(render_size or self.render_size)
+        hints = read(hints)  # a hint image file is decoded once, for the render and the pins
         hint_planes = self._hint_planes(shape, size, hints)
         pins = None if hint_planes is None else Pins(hints, shape[1], shape[0])  # hinted pixels: the asked chroma
 
