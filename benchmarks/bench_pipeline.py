@@ -7,7 +7,9 @@ measured in the same run (this machine is shared and noisy; the load average
 is printed with the results, and CPU time, user + system of all threads, is
 given beside wall time: it is far steadier under others' load):
 
-* reference: decode the JPEG and encode it again as RGB at quality 95 (the floor);
+* reference: decode the JPEG and encode it again as RGB at quality 95 (the floor),
+  in this process, and cold: the same in a fresh Python process (what the
+  ``colorize`` command is compared with: both pay for starting Python);
 * warm: decode, colorize with a loaded model, encode (in-process, 12 MP);
 * cold: the ``colorize`` command in a fresh process, model load included;
 * peak resident memory of that process, whole and per megapixel, at each size;
@@ -68,27 +70,35 @@ def timed(function, repeat: int) -> tuple[float, float]:
 # The child's own peak: its ru_maxrss would include this (large) process's, which a
 # spawned child inherits on Linux; VmHWM is the high-water mark of its own memory
 # (the same figure as /usr/bin/time -f %M of the command).
-_COLD = """import sys
-from colorize_model.cli import main
-main(sys.argv[1:])
+_PEAK = """
 status = open("/proc/self/status").read()
 print(status.split("VmHWM:")[1].split()[0])
 """
+_COLD = """import sys
+from colorize_model.cli import main
+main([sys.argv[1], "-o", sys.argv[2], "--overwrite"])
+""" + _PEAK
+_COLD_REFERENCE = """import sys
+from PIL import Image
+with Image.open(sys.argv[1]) as image:
+    image.convert("RGB").save(sys.argv[2] + "/reference.jpg", quality=95)
+""" + _PEAK
 
 
-def cold_run(photo: Path, out: Path) -> tuple[float, float, float]:
-    """Wall time, CPU time and peak resident memory (MB) of the colorize command in a new process."""
+def cold_run(code: str, photo: Path, out: Path) -> tuple[float, float, float]:
+    """Wall time, CPU time and peak resident memory (MB) of ``code`` run on the photo in a new process."""
+    out.mkdir(exist_ok=True)
     start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = subprocess.run([sys.executable, "-c", _COLD, str(photo), "-o", str(out), "--overwrite"],
+    result = subprocess.run([sys.executable, "-c", code, str(photo), str(out)],
                             capture_output=True, text=True, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return time.perf_counter() - start, cpu, int(result.stdout.split()[-1]) / 1024
 
 
-def cold_runs(photo: Path, out: Path, repeat: int) -> tuple[float, float, float]:
+def cold_runs(code: str, photo: Path, out: Path, repeat: int) -> tuple[float, float, float]:
     """Median wall and CPU time, and the highest peak memory, of ``repeat`` cold runs."""
-    runs = [cold_run(photo, out) for _ in range(repeat)]
+    runs = [cold_run(code, photo, out) for _ in range(repeat)]
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs)
 
 
@@ -116,7 +126,8 @@ def main() -> None:
     lab12 = lab.rgb_to_lab(rgb12)
     ends = {"reference (decode + encode)": timed(lambda: reference(photo), args.repeat),
             "warm colorize, end to end": timed(warm, args.repeat),
-            "cold CLI (new process)": cold_runs(photo, folder / "cold", args.repeat)[:2]}
+            "reference, cold (new process)": cold_runs(_COLD_REFERENCE, photo, folder / "cold", args.repeat)[:2],
+            "cold CLI (new process)": cold_runs(_COLD, photo, folder / "cold", args.repeat)[:2]}
     rows = {"colour: RGB -> Lab (12 MP)": median_time(lambda: lab.rgb_to_lab(rgb12), args.repeat),
             "colour: Lab -> RGB (12 MP)": median_time(lambda: lab.lab_to_rgb8(lab12), args.repeat),
             "colour: gray -> L* (12 MP)": median_time(lambda: lab.gray_to_l(rgb12[..., 0]), args.repeat),
@@ -128,17 +139,19 @@ def main() -> None:
     for name, (seconds, cpu) in ends.items():
         print(f"  {name:34s} {seconds:7.3f} s   {seconds / base:5.2f} x reference   "
               f"CPU {cpu:6.3f} s = {cpu / base_cpu:5.2f} x")
+    (cold, cold_cpu), (cold_base, cold_base_cpu) = ends["cold CLI (new process)"], ends["reference, cold (new process)"]
+    print(f"  {'cold CLI / cold reference':34s} {cold / cold_base:7.2f} x          CPU {cold_cpu / cold_base_cpu:5.2f} x")
     for name, seconds in rows.items():
         print(f"  {name:34s} {seconds:7.3f} s   {seconds / base:5.2f} x reference")
     repeat = min(args.repeat, 3)
     print(f"cold CLI by size (peak resident memory of the whole process, model included; {repeat} runs)")
     peaks = {}
     for megapixels, path in photos.items():
-        seconds, cpu, peaks[megapixels] = cold_runs(path, folder / "cold", repeat)
-        floor, floor_cpu = timed(lambda: reference(path), repeat)
-        print(f"  {megapixels:4d} MP: {seconds:6.2f} s = {seconds / floor:5.2f} x its reference ({floor:.3f} s), "
+        seconds, cpu, peaks[megapixels] = cold_runs(_COLD, path, folder / "cold", repeat)
+        floor, floor_cpu, floor_peak = cold_runs(_COLD_REFERENCE, path, folder / "cold", repeat)
+        print(f"  {megapixels:4d} MP: {seconds:6.2f} s = {seconds / floor:5.2f} x its cold reference ({floor:.3f} s), "
               f"CPU {cpu / floor_cpu:5.2f} x; peak {peaks[megapixels]:5.0f} MB = "
-              f"{peaks[megapixels] / megapixels:5.1f} MB per megapixel")
+              f"{peaks[megapixels] / megapixels:5.1f} MB per megapixel (reference {floor_peak:.0f} MB)")
     if len(peaks) > 1:
         (small, low), (large, high) = min(peaks.items()), max(peaks.items())
         print(f"  each further megapixel: {(high - low) / (large - small):.1f} MB ({small} to {large} MP)")

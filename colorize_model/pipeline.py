@@ -15,7 +15,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from . import ab_grid, lab
+from . import lab
 from .hints import Hints, Pins, read, to_render
 from .imageio import ImageSource, load_image, unit_levels
 from .models import ModelRef, resolve
@@ -216,6 +216,8 @@ def colorize(image: ImageSource, *, model: ModelRef = "default", render_size: in
 def _distinct_colours(probabilities: np.ndarray, l_star: float, k: int) -> list[tuple[tuple[int, int, int], float]]:
     """Greedy picks over the ab bins: each takes the mass of the bins near it, shown in sRGB at
     ``l_star``; a pick that the gamut brings close to an earlier one adds its mass to it."""
+    from . import ab_grid  # here: its gamut table costs start-up that only suggestions need
+
     left = probabilities.astype(np.float64).copy()
     picks: list[list] = []  # [rgb, probability, ab as shown]
     while len(picks) < k and left.max() > 0:
