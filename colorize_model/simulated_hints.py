@@ -39,11 +39,12 @@ def disks(gt: np.ndarray, count: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     rgba = np.zeros((height, width, 4), np.uint8)
     for _ in range(count):
-        centre = (int(rng.integers(width)), int(rng.integers(height)))
-        inside = np.zeros((height, width), np.uint8)
-        cv2.circle(inside, centre, radius, 1, thickness=-1)
-        colour = np.round(gt[inside > 0].mean(axis=0)).astype(np.uint8)
-        rgba[inside > 0] = (*colour, 255)
+        x, y = int(rng.integers(width)), int(rng.integers(height))
+        window = np.s_[max(0, y - radius):y + radius + 1, max(0, x - radius):x + radius + 1]  # the disk's box
+        inside = np.zeros(gt[window].shape[:2], np.uint8)
+        cv2.circle(inside, (x - window[1].start, y - window[0].start), radius, 1, thickness=-1)
+        colour = np.round(gt[window][inside > 0].mean(axis=0)).astype(np.uint8)
+        rgba[window][inside > 0] = (*colour, 255)
     return rgba
 
 
