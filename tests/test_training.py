@@ -148,7 +148,8 @@ def test_tuning_picks_the_best_vivid_setting():
     from training import tune
 
     def row(psnr, ciede, cf):
-        return {"psnr": psnr, "ciede2000": ciede, "colourfulness_ratio": cf, "auc_rebalanced": 0.8}
+        return {"psnr": psnr, "ciede2000": ciede, "colourfulness_ratio_of_means": cf, "colourfulness_ratio": cf / 2,
+                "auc_rebalanced": 0.8}
 
     results = {(256, 1.0, 0.0): row(25.0, 8.0, 0.5), (192, 0.5, 0.5): row(24.8, 8.3, 0.9),
                (256, 0.38, 0.5): row(24.9, 8.4, 0.95)}

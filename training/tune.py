@@ -1,7 +1,7 @@
 """Choose the decoding settings of a hybrid model on held-out training photos.
 
     python -m training.tune --run runs/unet [--photos 300] [--render-sizes 160,192,256]
-                            [--min-colourfulness 0.85] [--criterion ciede2000]
+                            [--min-colourfulness 0.6] [--criterion ciede2000]
 
 The classifier's annealed mean (temperature T) and the regression mix into
 one ab map by ``mix`` (see ``colorize_model/architectures/unet.py``). Neither
@@ -9,10 +9,13 @@ is learnt: this runs the network once per validation photo and render size,
 decodes its outputs under every (T, mix) on a grid, scores each against the
 photo, and picks the most accurate setting by --criterion (lowest CIEDE2000
 by default: it punishes a wrong colour more than a missing one, as a viewer
-does) among those still vivid enough (colourfulness ratio at least
---min-colourfulness). Validation photos come out about 40 % more colourful
-than the development sets, hence the default threshold of 0.85 for a target
-of 0.6 there. The development sets are not used, so their figures stay honest,
+does) among those still vivid enough: colourfulness ratio, as a ratio of
+means (mean CF of the results / mean CF of the photos), at least
+--min-colourfulness. The mean of per-photo ratios is printed beside it; a
+few nearly gray photos weigh heavily in that one. Results on validation
+photos come out more colourful than on the development sets (0.44 against
+0.36 by ratio of means for the default of 2026-11-29), so a floor met here
+is not yet met there. The development sets are not used, so their figures stay honest,
 and neither are the validation photos kept for checks (``data.CHECK_PHOTOS``):
 tuning takes its photos from the rest, in a fixed random order.
 
@@ -44,7 +47,7 @@ from .data import split_photos, tuning_and_check_photos
 
 TEMPERATURES = (0.1, 0.2, 0.3, 0.38, 0.5, 0.7, 1.0)
 MIXES = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
-COLUMNS = ("psnr", "ciede2000", "colourfulness_ratio", "auc_rebalanced")
+COLUMNS = ("psnr", "ciede2000", "colourfulness", "truth_colourfulness", "auc_rebalanced")
 
 
 def heads(folder: Path) -> keras.Model:
@@ -88,14 +91,24 @@ def sweep(network: keras.Model, paths: list[str], render_sizes: list[int], chann
             pred = lab.lab_to_rgb8(lab.merge_l_ab(l_star, full[..., 0], full[..., 1]))
             pred_lab = lab.rgb_to_lab(pred)
             rows.append((metrics.psnr(gt, pred), metrics.mean_ciede2000(gt_lab, pred_lab),
-                         metrics.colourfulness_ratio(gt, pred),
+                         metrics.colourfulness(pred), metrics.colourfulness(gt),
                          metrics.auc(gt_lab[..., 1:], pred_lab[..., 1:], weights)))
-    return {setting: dict(zip(COLUMNS, np.nanmean(np.array(rows), axis=0))) for setting, rows in scores.items()}
+    return {setting: _summary(np.array(rows)) for setting, rows in scores.items()}
+
+
+def _summary(rows: np.ndarray) -> dict[str, float]:
+    """Mean scores of one setting over the photos (a row each, in COLUMNS' order), with both
+    colourfulness ratios: of the means, and the mean of per-photo ratios (gray photos left out)."""
+    means = dict(zip(COLUMNS, np.nanmean(rows, axis=0)))
+    colourful = rows[:, 3] > 0
+    return {"psnr": means["psnr"], "ciede2000": means["ciede2000"], "auc_rebalanced": means["auc_rebalanced"],
+            "colourfulness_ratio_of_means": means["colourfulness"] / means["truth_colourfulness"],
+            "colourfulness_ratio": float(np.mean(rows[colourful, 2] / rows[colourful, 3]))}
 
 
 def choose(results: dict, criterion: str, min_colourfulness: float) -> tuple:
     """The best setting by ``criterion`` among the vivid enough ones (among all if none is)."""
-    vivid = [s for s, r in results.items() if r["colourfulness_ratio"] >= min_colourfulness]
+    vivid = [s for s, r in results.items() if r["colourfulness_ratio_of_means"] >= min_colourfulness]
     sign = -1 if criterion == "ciede2000" else 1  # lower is better only for the colour difference
     return max(vivid or results, key=lambda s: sign * results[s][criterion])
 
@@ -105,8 +118,8 @@ def main() -> None:
     parser.add_argument("--run", required=True, type=Path, help="run folder with export/ and config.yaml")
     parser.add_argument("--photos", type=int, default=300, help="validation photos to score")
     parser.add_argument("--render-sizes", help="comma-separated render sizes to try (default: the config's)")
-    parser.add_argument("--min-colourfulness", type=float, default=0.85,
-                        help="least colourfulness ratio on validation photos (default 0.85)")
+    parser.add_argument("--min-colourfulness", type=float, default=0.6,
+                        help="least colourfulness ratio (of means) on validation photos (default 0.6)")
     parser.add_argument("--criterion", choices=["ciede2000", "psnr", "auc_rebalanced"], default="ciede2000")
     args = parser.parse_args()
     config = yaml.safe_load((args.run / "config.yaml").read_text())
@@ -114,10 +127,11 @@ def main() -> None:
     sizes = [int(s) for s in args.render_sizes.split(",")] if args.render_sizes else [config["render_size"]]
     tuning, _ = tuning_and_check_photos(validation)
     results = sweep(heads(args.run / "export"), tuning[:args.photos], sizes, config.get("input_channels", 1))
-    print(f"{'render':>6} {'T':>5} {'mix':>5} {'PSNR':>7} {'ΔE2000':>7} {'CF ratio':>9} {'AuC rebal.':>11}")
+    print(f"{'render':>6} {'T':>5} {'mix':>5} {'PSNR':>7} {'ΔE2000':>7} {'CF r.o.m.':>9} {'CF m.o.r.':>9} "
+          f"{'AuC rebal.':>11}")
     for (size, temperature, mix), r in sorted(results.items()):
         print(f"{size:6d} {temperature:5.2f} {mix:5.2f} {r['psnr']:7.2f} {r['ciede2000']:7.3f} "
-              f"{r['colourfulness_ratio']:9.3f} {r['auc_rebalanced']:11.4f}")
+              f"{r['colourfulness_ratio_of_means']:9.3f} {r['colourfulness_ratio']:9.3f} {r['auc_rebalanced']:11.4f}")
     size, temperature, mix = choose(results, args.criterion, args.min_colourfulness)
     print(f"chosen: render size {size}, temperature {temperature}, mix {mix}")
 
