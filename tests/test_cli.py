@@ -51,6 +51,21 @@ def test_folder_with_bad_files(album, tmp_path):
     assert not [p for p in out.rglob("*") if p.name.startswith(".")]  # no temp files left
 
 
+def test_each_result_is_its_own_photos(tmp_path, astronaut, coffee, colorizer):
+    """The command decodes each photo while the one before is colorized: every result must
+    still be exactly what the package gives for its own photo alone."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photos = {"a.png": astronaut, "b.png": coffee, "c.png": astronaut[::-1, 40:], "d.png": coffee[50:, ::-1]}
+    for name, rgb in photos.items():
+        Image.fromarray(rgb).convert("L").save(folder / name)
+    result = run(str(folder), "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in photos:
+        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / name)),
+                                      colorizer.colorize(folder / name), err_msg=name)
+
+
 def test_recursive_glob_and_options(album, tmp_path):
     result = run(str(album), "--recursive", "-o", "out", "--saturation", "0", "--render-size", "128",
                  cwd=tmp_path)
