@@ -82,6 +82,7 @@ def sweep(network: keras.Model, paths: list[str], render_sizes: list[int], chann
         gt_lab = lab.rgb_to_lab(gt)
         l_star = gt_lab[..., 0]
         weights = metrics.rebalancing_weights(gt_lab[..., 1:], prior)  # depends on the photo alone
+        truth_colourfulness = metrics.colourfulness(gt)  # so does this
         annealed, regressed = {}, {}  # the costly part, once per render size and T
         for size in render_sizes:
             inputs = np.zeros((1, size, size, channels), np.float32)
@@ -94,7 +95,7 @@ def sweep(network: keras.Model, paths: list[str], render_sizes: list[int], chann
             pred = lab.lab_to_rgb8(lab.merge_l_ab(l_star, full[..., 0], full[..., 1]))
             pred_lab = lab.rgb_to_lab(pred)
             rows.append((metrics.psnr(gt, pred), metrics.mean_ciede2000(gt_lab, pred_lab),
-                         metrics.colourfulness(pred), metrics.colourfulness(gt),
+                         metrics.colourfulness(pred), truth_colourfulness,
                          metrics.auc(gt_lab[..., 1:], pred_lab[..., 1:], weights)))
     return {setting: _summary(np.array(rows)) for setting, rows in scores.items()}
 
