@@ -176,9 +176,11 @@ def suggestion_hits(colorizer: Colorizer, set_dirs: Sequence[str | os.PathLike],
             gray = gray_input(gt)
             l_star = rgb_to_l(gt)
             rng = np.random.default_rng(seed_for(path.name, points))
-            for y, x in zip(rng.integers(gt.shape[0], size=points), rng.integers(gt.shape[1], size=points)):
+            places = list(zip(rng.integers(gt.shape[0], size=points), rng.integers(gt.shape[1], size=points)))
+            suggested = colorizer.suggest_at(gray, [(x, y) for y, x in places], k)
+            for (y, x), suggestions in zip(places, suggested):
                 truth = rgb_to_lab(gt[y:y + 1, x:x + 1])[0]
-                model = [colour for colour, _ in colorizer.suggest(gray, x, y, k)]
+                model = [colour for colour, _ in suggestions]
                 common = ab_grid.BIN_CENTRES_ALL[np.argsort(by_lightness[ab_grid.lightness_band(l_star[y, x])])[::-1][:k]]
                 prior = lab_to_rgb8(np.dstack([np.full((1, k), l_star[y, x], np.float32), common[None]]))[0]
                 for name, colours in (("model", model), ("prior", prior)):

@@ -11,6 +11,7 @@ little more than decoding and encoding the file.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -164,19 +165,27 @@ class Colorizer:
         From the classifier head's distribution over ab bins: the most likely bin,
         merged with its neighbours within ``SUGGESTION_SPACING``, then the next...
         """
+        return self.suggest_at(image, [(x, y)], k, hints=hints, render_size=render_size)[0]
+
+    def suggest_at(self, image: ImageSource, points: Sequence[tuple[float, float]], k: int = 8, *,
+                   hints: Hints = None, render_size: int | None = None
+                   ) -> list[list[tuple[tuple[int, int, int], float]]]:
+        """``suggest`` at several pixels (x, y) of one photo: the network runs once for all."""
         if not self._network.has_distribution:
             raise ValueError(f"model {self.name} has no colour distribution to suggest from")
         if not 1 <= int(k) <= 64:
             raise ValueError(f"k = {k}: ask for 1 to 64 suggestions")
         l_star, _ = lightness_and_alpha(load_image(image))
         height, width = l_star.shape
-        if not (0 <= x < width and 0 <= y < height):
-            raise ValueError(f"point ({x:g}, {y:g}) is outside the {width}x{height} photo")
+        for x, y in points:
+            if not (0 <= x < width and 0 <= y < height):
+                raise ValueError(f"point ({x:g}, {y:g}) is outside the {width}x{height} photo")
         small, hint_planes = self._inputs(l_star, render_size, hints)
         distribution = self._network.run(small, hint_planes)[1]
         rows, cols = distribution.shape[:2]
-        probabilities = distribution[min(int(y * rows / height), rows - 1), min(int(x * cols / width), cols - 1)]
-        return _distinct_colours(probabilities, float(l_star[int(y), int(x)]), int(k))
+        return [_distinct_colours(distribution[min(int(y * rows / height), rows - 1), min(int(x * cols / width), cols - 1)],
+                                  float(l_star[int(y), int(x)]), int(k))
+                for x, y in points]
 
     def colorize(self, image: ImageSource, *, render_size: int | None = None,
                  saturation: float = 1.0, hints: Hints = None) -> np.ndarray:

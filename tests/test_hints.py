@@ -128,3 +128,12 @@ def test_suggest(colorizer, photo):
         assert abs(lab.rgb_to_l(np.array([[colour]], np.uint8))[0, 0] - l_pixel) < 1.0
     with pytest.raises(ValueError, match="outside"):
         colorizer.suggest(photo, 400, 10)
+
+
+def test_suggest_at_several_points_is_suggest_at_each(colorizer, photo):
+    points = [(200, 100), (5.5, 7), (0, 0)]
+    hints = [(10, 10, RED)]
+    together = colorizer.suggest_at(photo, points, k=4, hints=hints)
+    assert together == [colorizer.suggest(photo, x, y, k=4, hints=hints) for x, y in points]
+    with pytest.raises(ValueError, match="outside"):
+        colorizer.suggest_at(photo, [(1, 1), (float("nan"), 1)])
