@@ -12,7 +12,8 @@ own L* is always kept. Hints come in two forms:
 
 Networks that take hints have ``1 + HINT_CHANNELS`` input channels: L*, then
 per render cell the mean a*, b* / 128 of its hinted pixels and the mask (the
-hinted share of the cell). All zeros means no hints: the automatic mode.
+hinted share of the cell), the chroma as sRGB can show it at the cell's L*
+(``shown_at``). All zeros means no hints: the automatic mode.
 
 The network carries each hint's colour across its object; at full resolution
 the hinted pixels themselves then get exactly the asked chroma (``Pins``): what
@@ -148,6 +149,26 @@ def to_render(hints: Hints, width: int, height: int, size: int) -> np.ndarray | 
     cells[hinted, :2] /= share[hinted, None]
     cells[~hinted] = 0.0
     return cells
+
+
+def shown_at(planes: np.ndarray | None, l_render: np.ndarray) -> np.ndarray | None:
+    """Hint channels with each hinted cell's chroma as the result can show it at the render's
+    own L* (sRGB's gamut at that lightness), the only colours the network saw in training.
+
+    A picked colour keeps its chroma whatever the lightness it lands on, so pure
+    blue on a mid-gray iris asks for a chroma no sRGB colour has there; fed as it
+    is, the network took it for a cast of the whole photo (measured on the cat
+    of ``skimage.data.chelsea``: a 6-px pure-blue disk on its eye moved the
+    face's ab by 15.1 on average, 6.0 brought into gamut).
+    """
+    if planes is None:
+        return None
+    hinted = planes[..., 2] > 0
+    colours = np.concatenate([l_render[hinted][:, None], planes[hinted, :2] * np.float32(lab.AB_SCALE)], axis=1)
+    shown = lab.rgb_to_lab(lab.lab_to_rgb(colours[None]))[0]
+    planes = planes.copy()
+    planes[hinted, :2] = shown[:, 1:] / np.float32(lab.AB_SCALE)
+    return planes
 
 
 def _rgba(image: ImageSource) -> np.ndarray:

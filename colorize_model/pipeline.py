@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from . import lab
-from .hints import Hints, Pins, read, to_render
+from .hints import Hints, Pins, read, shown_at, to_render
 from .imageio import ImageSource, load_image, unit_levels
 from .models import ModelRef, resolve
 from .runtime import RuntimeModel
@@ -125,7 +125,8 @@ class Colorizer:
                 hints: Hints) -> tuple[np.ndarray, np.ndarray | None]:
         """The network's render of L* and its hint channels (None: no hints, the automatic mode)."""
         size = network_render_size(render_size or self.render_size)
-        return render(l_star, size), self._hint_planes(l_star.shape, size, hints)
+        small = render(l_star, size)
+        return small, shown_at(self._hint_planes(l_star.shape, size, hints), small)
 
     def _hint_planes(self, shape: tuple[int, int], size: int, hints: Hints) -> np.ndarray | None:
         height, width = shape
@@ -153,7 +154,7 @@ class Colorizer:
         pins = None if hint_planes is None else Pins(hints, shape[1], shape[0])  # hinted pixels: the asked chroma
 
         def predict(small: np.ndarray) -> np.ndarray:
-            return self._network(small, hint_planes) * np.float32(lab.AB_SCALE)
+            return self._network(small, shown_at(hint_planes, small)) * np.float32(lab.AB_SCALE)
 
         colorize_rows(lightness, shape, size, predict, saturation, write, None if pins is None else pins.apply)
 

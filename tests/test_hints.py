@@ -6,7 +6,7 @@ from PIL import Image
 from skimage import data as samples
 
 from colorize_model import Colorizer, lab
-from colorize_model.hints import draw_points, hint_image, parse_colour, to_render
+from colorize_model.hints import draw_points, hint_image, parse_colour, shown_at, to_render
 
 RED, BLUE = (200, 30, 30), (30, 60, 220)
 
@@ -30,6 +30,25 @@ def test_parse_colour():
     for bad in ("red", "#12345", (1, 2), (1, 2, 300), (1.5, 2, 3), "#gg0000", None, 7):
         with pytest.raises(ValueError):
             parse_colour(bad)
+
+
+def test_hint_colours_reach_the_network_as_the_result_can_show_them():
+    """Pure blue on a mid-gray asks for a chroma sRGB lacks at that L*: the network gets the
+    colour the result would show there (same hue, less chroma); a colour that fits is kept."""
+    planes = np.zeros((3, 3, 3), np.float32)
+    planes[0, 0] = (*ab_of((0, 0, 255)), 1.0)
+    planes[1, 1] = (*ab_of((120, 110, 90)), 0.5)  # a muted brown: in gamut at L* 50
+    l_render = np.full((3, 3), 50.0, np.float32)
+    shown = shown_at(planes, l_render)
+    assert shown_at(None, l_render) is None
+    assert np.array_equal(shown[..., 2], planes[..., 2]) and not shown[2, 2].any()
+    np.testing.assert_allclose(shown[1, 1], planes[1, 1], atol=0.005)
+    asked, got = planes[0, 0, :2] * lab.AB_SCALE, shown[0, 0, :2] * lab.AB_SCALE
+    assert np.hypot(*got) < 0.8 * np.hypot(*asked)
+    assert abs(np.degrees(np.arctan2(got[1], got[0]) - np.arctan2(asked[1], asked[0]))) < 5
+    again = lab.rgb_to_lab(lab.lab_to_rgb(np.array([[[50.0, *got]]], np.float32)))[0, 0, 1:]
+    np.testing.assert_allclose(again, got, atol=0.5)  # now inside sRGB at that lightness
+    assert planes[0, 0, 0] == ab_of((0, 0, 255))[0]  # the caller's planes are left as they were
 
 
 def test_hint_image_scaled_to_render_cells():
