@@ -30,11 +30,11 @@ LABELS = ("black and white, with the hints", "automatic", "with the hints")
 
 
 def marked(gray: np.ndarray, points: list) -> Image.Image:
-    """The gray photo with each hint drawn as a dot of its colour, ringed black and white."""
+    """The gray photo with each hint (x, y, colour, radius) drawn as a dot of its colour, ringed
+    black and white."""
     picture = Image.fromarray(np.repeat(gray[..., None], 3, axis=-1))
     draw = ImageDraw.Draw(picture)
-    radius = 3 * default_radius(*picture.size)
-    for x, y, colour in points:
+    for x, y, colour, radius in points:
         box = (x - radius, y - radius, x + radius, y + radius)
         draw.ellipse(box, fill=parse_colour(colour), outline="white", width=2)
         draw.ellipse((box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2), outline="black", width=1)
@@ -46,9 +46,9 @@ def figure(colorizer: Colorizer) -> Image.Image:
     for name, points in EXAMPLES:
         photo = getattr(data, name)()[..., :3]
         gray = lab.l_to_gray8(lab.rgb_to_l(photo))
-        cells = [marked(gray, points), Image.fromarray(colorizer.colorize(gray)),
-                 Image.fromarray(colorizer.colorize(gray, hints=[(x, y, c, 3 * default_radius(*gray.shape[::-1]))
-                                                                 for x, y, c in points]))]
+        dots = [(x, y, colour, 3 * default_radius(*gray.shape[::-1])) for x, y, colour in points]
+        cells = [marked(gray, dots), Image.fromarray(colorizer.colorize(gray)),
+                 Image.fromarray(colorizer.colorize(gray, hints=dots))]
         width = round(photo.shape[1] * HEIGHT / photo.shape[0])
         rows.append([cell.resize((width, HEIGHT), Image.LANCZOS) for cell in cells])
     width = max(sum(c.width + 4 for c in row) for row in rows)
