@@ -131,7 +131,8 @@ def main() -> None:
     rows = {"colour: RGB -> Lab (12 MP)": median_time(lambda: lab.rgb_to_lab(rgb12), args.repeat),
             "colour: Lab -> RGB (12 MP)": median_time(lambda: lab.lab_to_rgb8(lab12), args.repeat),
             "colour: gray -> L* (12 MP)": median_time(lambda: lab.gray_to_l(rgb12[..., 0]), args.repeat),
-            f"model alone at {size}x{size}": median_time(lambda: colorizer._network(l_render), args.repeat * 4)}
+            f"model alone at {size}x{size}": median_time(lambda: colorizer._network(l_render), args.repeat * 4),
+            "model and its mirror image": median_time(lambda: colorizer._run(l_render, None), args.repeat * 4)}
     if args.seed:
         rows["seed model alone at 256x256"] = seed_time(folder, args.repeat)
     (base, base_cpu) = ends["reference (decode + encode)"]

@@ -20,7 +20,7 @@ def whole_image_colorize(colorizer, l_star: np.ndarray, render_size: int | None 
     """The pipeline as it was before bands, written out plainly on whole planes: the reference."""
     height, width = l_star.shape
     size = render_size or colorizer.render_size
-    ab = colorizer._network(cv2.resize(l_star, (size, size), interpolation=cv2.INTER_AREA)) * np.float32(128)
+    ab = colorizer._run(cv2.resize(l_star, (size, size), interpolation=cv2.INTER_AREA), None)[0] * np.float32(128)
     scale = min(1.0, 640 / max(height, width))
     small = (max(1, round(width * scale)), max(1, round(height * scale)))
     guide = cv2.resize(l_star, small, interpolation=cv2.INTER_AREA) * np.float32(0.01)

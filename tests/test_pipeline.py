@@ -112,6 +112,18 @@ def test_saturation(colorizer, astronaut):
     assert chroma(colorizer.colorize(gray, saturation=1.5)) > plain * 1.2
 
 
+def test_mirror_image_gets_the_mirrored_colours(colorizer, astronaut):
+    """The network's guess is averaged with its guess for the mirror image, so the result
+    does not depend on which way the photo faces (one network alone does, by a lot)."""
+    photo = astronaut[:, :400]
+    result = colorizer.colorize(photo).astype(int)
+    mirror = colorizer.colorize(photo[:, ::-1])[:, ::-1].astype(int)
+    assert np.abs(result - mirror).max() <= 1
+    render = np.ascontiguousarray(lab.rgb_to_l(photo)[::3, ::3][:128, :128])
+    alone, alone_mirrored = colorizer._network(render), colorizer._network(render[:, ::-1])[:, ::-1]
+    assert np.abs(alone - alone_mirrored).max() * lab.AB_SCALE > 5
+
+
 def test_render_size_is_per_call(colorizer, astronaut):
     gray = gray_of(astronaut)
     small = colorizer.colorize(gray, render_size=64)

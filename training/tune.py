@@ -44,7 +44,7 @@ from tqdm import tqdm
 
 from colorize_model import ab_grid, lab, metrics
 from colorize_model.export import load_keras
-from colorize_model.pipeline import render
+from colorize_model.pipeline import mirror_mean, mirrored, render
 
 from .data import split_photos, tuning_and_check_photos
 
@@ -84,11 +84,14 @@ def sweep(network: keras.Model, paths: list[str], render_sizes: list[int], chann
         weights = metrics.rebalancing_weights(gt_lab[..., 1:], prior)  # depends on the photo alone
         truth_colourfulness = metrics.colourfulness(gt)  # so does this
         annealed, regressed = {}, {}  # the costly part, once per render size and T
-        for size in render_sizes:
-            inputs = np.zeros((1, size, size, channels), np.float32)
+        for size in render_sizes:  # the render and its mirror image, averaged as the pipeline does
+            inputs = np.zeros((2, size, size, channels), np.float32)
             inputs[0, ..., 0] = render(l_star, size)
-            logits, regressed[size] = (np.asarray(x)[0] for x in network(inputs))
-            annealed.update({(size, t): annealed_mean(logits, t) for t in TEMPERATURES})
+            inputs[1, ..., 0] = mirrored(inputs[0, ..., 0])
+            logits, ab = (np.asarray(x) for x in network(inputs))
+            regressed[size] = mirror_mean(ab[0], ab[1])
+            annealed.update({(size, t): mirror_mean(annealed_mean(logits[0], t), annealed_mean(logits[1], t))
+                             for t in TEMPERATURES})
         for (size, temperature, mix), rows in scores.items():
             small = blend(annealed[size, temperature], regressed[size], mix).astype(np.float32) * lab.AB_SCALE
             full = cv2.resize(small, gt.shape[1::-1], interpolation=cv2.INTER_LINEAR)
