@@ -156,6 +156,9 @@ def test_tuning_picks_the_best_vivid_setting():
     assert tune.choose(results, "ciede2000", 0.85) == (192, 0.5, 0.5)  # the muted best is not vivid enough
     assert tune.choose(results, "psnr", 0.85) == (256, 0.38, 0.5)
     assert tune.choose(results, "ciede2000", 2.0) == (256, 1.0, 0.0)  # none vivid enough: best of all
+    assert tune.choose(results, "ciede2000", 0.0) == (256, 1.0, 0.0)
+    assert tune.choose(results, "ciede2000", 0.0, slack=0.35) == (192, 0.5, 0.5)  # more colour, 0.3 from the best
+    assert tune.choose(results, "ciede2000", 0.0, slack=0.45) == (256, 0.38, 0.5)
 
 
 def test_validation_and_export_see_the_moving_average(photos, tmp_path):
