@@ -43,7 +43,7 @@ def write_config(tmp_path: Path, photos: Path, steps: int, seed: int = 0, **chan
     config.update(data=str(photos), crop=32, batch=4, steps=steps, warmup_steps=2, mixed_precision=False,
                   deterministic=True, checkpoint_minutes=0, export_minutes=1000, validation_percent=20,
                   render_size=64, log_every=2, eval_sets=[str(photos / "people")], seed=seed, ema=0.9,
-                  hints=True)
+                  hints=True, hint_recolour=0.5)
     config.update(changes)
     path = tmp_path / f"tiny{steps}-{seed}{''.join(f'-{k}' for k in sorted(changes))}.yaml"
     path.write_text(yaml.safe_dump(config))

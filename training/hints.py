@@ -7,12 +7,21 @@ colour. Training shows the network the same thing: for each crop a random
 number of disks (none for a good share of crops, so the automatic mode stays
 as good), each holding the ground truth's mean ab over the disk.
 
+Natural hints always agree with the photo, and so do its other regions' colours
+more often than not (one light, one cast), so a network trained on them alone
+learns to spread a hint far: a green dot on the background tints a cat's
+forehead. ``recolour`` shows it the other case: in a share of the hinted crops
+one region of like colour gets another hue (a red car painted blue), is hinted
+with it, and is the target so, while the rest of the crop keeps its own
+colours; only the lightness edges tell where the region ends.
+
 Draws come from a generator seeded by (run seed, step), so a resumed run sees
 exactly the hints it would have seen.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from colorize_model.hints import HINT_CHANNELS
@@ -21,6 +30,10 @@ NO_HINT_SHARE = 0.3   # crops trained with no hints at all (the automatic mode)
 MEAN_POINTS = 8.0     # geometric number of disks in hinted crops (at least one)
 MAX_POINTS = 48
 RADIUS = (0.5, 4.0)   # disk radius in render cells, log-uniform
+REGION_TOLERANCE = 6.0 / 128  # ab / 128 from the seed pixel's colour, per channel, within one region
+MIN_REGION = 0.03     # share of the crop a recoloured region covers at least
+REGION_TRIES = 4
+NEW_CHROMA = (15.0 / 128, 70.0 / 128)  # the recoloured region's mean chroma, ab / 128
 
 
 def _disk(shape: tuple[int, int], y: float, x: float, radius: float) -> tuple[slice, slice, np.ndarray]:
@@ -32,26 +45,60 @@ def _disk(shape: tuple[int, int], y: float, x: float, radius: float) -> tuple[sl
     return slice(top, bottom), slice(left, right), np.clip(radius + 0.5 - distance, 0.0, 1.0)
 
 
-def simulate(ab: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Hint channels (N, H, W, 3): ab / 128 of the hinted colour, then the mask, for a batch
-    of ground-truth ab / 128 planes (N, H, W, 2)."""
+def region(ab: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """A connected region (H, W) bool of colours within REGION_TOLERANCE of a random seed
+    pixel's, covering at least MIN_REGION of the crop; None if REGION_TRIES seeds find none."""
+    height, width = ab.shape[:2]
+    image = np.dstack([ab, np.zeros((height, width), np.float32)]).astype(np.float32)
+    for _ in range(REGION_TRIES):
+        mask = np.zeros((height + 2, width + 2), np.uint8)
+        seed = (int(rng.integers(width)), int(rng.integers(height)))
+        cv2.floodFill(image, mask, seed, 0, (REGION_TOLERANCE,) * 3, (REGION_TOLERANCE,) * 3,
+                      4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8))
+        inside = mask[1:-1, 1:-1] > 0
+        if inside.mean() >= MIN_REGION:
+            return inside
+    return None
+
+
+def recolour(ab: np.ndarray, inside: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``ab`` with the region ``inside`` moved to a random mean colour (hue uniform, chroma in
+    NEW_CHROMA), its own variations kept."""
+    hue = rng.uniform(0, 2 * np.pi)
+    chroma = rng.uniform(*NEW_CHROMA)
+    shift = chroma * np.array([np.cos(hue), np.sin(hue)], np.float32) - ab[inside].mean(axis=0)
+    out = ab.copy()
+    out[inside] += shift
+    return out
+
+
+def simulate(ab: np.ndarray, rng: np.random.Generator, recolour_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(hint channels (N, H, W, 3): ab / 128 of the hinted colour, then the mask; the target
+    ab / 128) for a batch of ground-truth ab / 128 planes (N, H, W, 2). In ``recolour_share``
+    of the hinted crops one region is recoloured (``recolour``) and its first disk lies in it."""
     n, height, width, _ = ab.shape
     hints = np.zeros((n, height, width, HINT_CHANNELS), np.float32)
+    target = ab.copy()
     for i in range(n):
         if rng.random() < NO_HINT_SHARE:
             continue
         points = min(int(rng.geometric(1.0 / MEAN_POINTS)), MAX_POINTS)
+        inside = region(target[i], rng) if recolour_share and rng.random() < recolour_share else None
+        if inside is not None:
+            target[i] = recolour(target[i], inside, rng)
+            first = np.argwhere(inside)[rng.integers(inside.sum())] + 0.5
         colour_sum = np.zeros((height, width, 2), np.float32)
-        for _ in range(points):
+        for p in range(points):
             radius = float(np.exp(rng.uniform(*np.log(RADIUS))))
-            rows, cols, cover = _disk((height, width), rng.uniform(0, height), rng.uniform(0, width), radius)
+            y, x = first if inside is not None and p == 0 else (rng.uniform(0, height), rng.uniform(0, width))
+            rows, cols, cover = _disk((height, width), y, x, radius)
             if cover.sum() <= 0:
                 continue
-            colour = (ab[i, rows, cols] * cover[..., None]).sum(axis=(0, 1)) / cover.sum()
+            colour = (target[i, rows, cols] * cover[..., None]).sum(axis=(0, 1)) / cover.sum()
             colour_sum[rows, cols] += cover[..., None] * colour
             hints[i, rows, cols, 2] += cover
         mask = hints[i, ..., 2]
         hinted = mask > 0
         hints[i, hinted, :2] = colour_sum[hinted] / mask[hinted, None]
         np.clip(mask, 0.0, 1.0, out=mask)
-    return hints
+    return hints, target

@@ -191,7 +191,8 @@ class Trainer:
         started, start_step = time.monotonic(), int(self.step)
         while int(self.step) < total and not stop["asked"]:
             rgb = next(self.iterator).numpy()
-            result = self._train_step(*data.to_model_batch(rgb, self.channels, self.hint_rng(int(self.step))))
+            result = self._train_step(*data.to_model_batch(rgb, self.channels, self.hint_rng(int(self.step)),
+                                                            self.config.get("hint_recolour", 0.0)))
             self.step.assign_add(1)
             step = int(self.step)
             bar.update(1)
