@@ -27,6 +27,7 @@ import pytest
 import skimage.data
 from PIL import Image, ImageDraw
 
+from colorize_model import Colorizer
 from colorize_model.lab import rgb_to_lab
 from gimp.headless import find_gimp3  # tests/gimp/, importable as pytest puts tests/ on sys.path
 
@@ -44,6 +45,7 @@ MAX_HUE_ERROR = 25.0  # degrees between a disk's mean a*b* in the result and its
 # where they are in the photo, and green paint outside the photo that must count for nothing.
 OFFSET_LAYER = {"size": (520, 160), "offsets": (-40, 90)}
 OUTSIDE_PAINT = [((-20, 170), 15, (0, 255, 0)), ((470, 140), 8, (0, 255, 0))]
+SUGGEST_SELECTION = (380, 200, 10, 14)  # on the cloth, beside the red disk: centre (385, 207)
 FLATPAK_PERMISSION = "flatpak override --user --talk-name=org.freedesktop.Flatpak org.gimp.GIMP"
 
 CASES = {
@@ -70,6 +72,10 @@ CASES = {
     "hints-no-alpha": {"input": "rgb", "hints": {"png": "rgb"}},
     "hints-photo": {"input": "rgb", "hints": {"png": "hints", "use": "photo"}},
     "preselect": {"input": "gray", "kind": "preselect"},
+    # Suggest Colours at the centre of a small selection, without and with a "Colour hints" layer
+    "suggest": {"input": "gray", "kind": "suggest", "selection": SUGGEST_SELECTION},
+    "suggest-hints": {"input": "rgb", "kind": "suggest", "selection": SUGGEST_SELECTION, "hints": {"png": "hints"}},
+    "suggest-no-selection": {"input": "gray", "kind": "suggest"},
 }
 # Run in a second GIMP, in a root with a stand-in /.flatpak-info and flatpak-spawn.
 FLATPAK_CASES = {
@@ -385,6 +391,33 @@ def test_dialog_starts_with_the_colour_hints_layer(gimp_run):
     }
 
 
+@pytest.mark.parametrize("name", ["suggest", "suggest-hints"])
+def test_suggest_colours_fills_a_palette_and_the_foreground(gimp_run, name):
+    """Suggest Colours: the package's suggestions at the selection's centre (given the "Colour
+    hints" layer when there is one), in order, named with colour and probability, in the palette;
+    the likeliest as the foreground colour; the photo untouched."""
+    facts = gimp_run[0][name]
+    assert facts["status"] == "SUCCESS", facts["message"]
+    assert facts["photo_unchanged"]
+    gray = np.asarray(Image.fromarray(skimage.data.chelsea()).convert("L"))
+    photo = np.dstack([gray, gray, gray, np.full_like(gray, 255)])
+    hints = np.asarray(hint_image(Image.fromarray(gray).size)) if name == "suggest-hints" else None
+    x, y, width, height = SUGGEST_SELECTION
+    expected = Colorizer.load().suggest(photo, x + width // 2, y + height // 2, 8, hints=hints)
+    assert facts["colours"] == [list(rgb) for rgb, _ in expected]
+    assert facts["names"] == ["#{:02x}{:02x}{:02x} {:.0%}".format(*rgb, p) for rgb, p in expected]
+    assert facts["foreground"] == facts["colours"][0]
+    assert len(facts["colours"]) >= 2
+    if hints is not None:  # the red disk beside the place counts
+        assert facts["colours"] != gimp_run[0]["suggest"]["colours"]
+
+
+def test_suggest_colours_needs_a_selection(gimp_run):
+    facts = gimp_run[0]["suggest-no-selection"]
+    assert facts["status"] == "EXECUTION_ERROR" and "Select the place" in facts["message"]
+    assert facts["photo_unchanged"]
+
+
 def test_flatpak_starts_the_worker_on_the_host(gimp_run, flatpak_run):
     """Stand-in Flatpak (see the module's docstring): the worker is started with flatpak-spawn --host,
     and its pixels and hints come and go through the pipes, with the same results as without."""
@@ -455,3 +488,17 @@ def test_worker_answers_on_stdout_with_the_hints_followed():
         np.testing.assert_array_equal(result[..., 3], photo[..., 3])
         assert np.abs(rgb_to_lab(result[..., :3])[..., 0] - rgb_to_lab(photo[..., :3])[..., 0]).max() < MAX_DELTA_L
     assert not np.array_equal(outputs[0], outputs[1]), "the hints changed nothing"
+
+
+def test_worker_suggests_on_stdout():
+    """--suggest X,Y: the package's suggestions at that pixel as JSON, the pixels' protocol unchanged."""
+    worker = ROOT / "gimp_plugin" / "colorize-layer" / "colorize_worker.py"
+    photo = np.asarray(Image.fromarray(skimage.data.chelsea()).convert("RGBA").resize((96, 64)))
+    run = subprocess.run([sys.executable, str(worker), "--width", "96", "--height", "64", "--suggest", "40,20"],
+                         input=photo.tobytes(), capture_output=True, check=False)
+    assert run.returncode == 0, run.stderr.decode()
+    expected = Colorizer.load().suggest(photo, 40, 20, 8)
+    assert json.loads(run.stdout) == [[*rgb, p] for rgb, p in expected]
+    outside = subprocess.run([sys.executable, str(worker), "--width", "96", "--height", "64", "--suggest", "96,0"],
+                             input=photo.tobytes(), capture_output=True, check=False)
+    assert outside.returncode == 1 and outside.stdout == b"" and "outside" in outside.stderr.decode()

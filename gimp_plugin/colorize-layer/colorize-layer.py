@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """GIMP 3 plug-in: Colors > Auto Colorize... colours the active layer with colorize-model,
 following the colour hints painted on another layer when asked; Colors > Auto Colorize: New
-Hint Layer adds an empty layer to paint them on.
+Hint Layer adds an empty layer to paint them on; Colors > Auto Colorize: Suggest Colours puts
+the model's likeliest colours at the selected place in a palette, to paint hints with.
 
 The model runs in another Python (worker_client.py); nothing in the image changes
 unless it succeeds, and then in one undo step.
@@ -23,6 +24,8 @@ from worker_client import Worker  # noqa: E402
 
 PROC_NAME = "plug-in-colorize-layer"
 NEW_HINT_LAYER_PROC = "plug-in-colorize-new-hint-layer"
+SUGGEST_PROC = "plug-in-colorize-suggest-colours"
+SUGGESTIONS_PALETTE = "Auto Colorize suggestions"
 PIXEL_FORMAT = "R'G'B'A u8"  # sRGB bytes whatever the layer's type, precision or profile
 
 
@@ -94,6 +97,55 @@ def colorize(image, layer, hints, config):
     Gimp.displays_flush()
 
 
+def selected_place(image, layer):
+    """The centre of the selection's bounds, in the layer's pixels: where to suggest colours."""
+    _, non_empty, x1, y1, x2, y2 = Gimp.Selection.bounds(image)
+    if not non_empty:
+        raise PluginError("Select the place to suggest colours for (a small selection on it), then run "
+                          "Suggest Colours again.")
+    _, x, y = layer.get_offsets()
+    place = ((x1 + x2) // 2 - x, (y1 + y2) // 2 - y)
+    if not (0 <= place[0] < layer.get_width() and 0 <= place[1] < layer.get_height()):
+        raise PluginError("The selection's centre is not on this layer: select a place on the photo.")
+    return place
+
+
+def suggest(image, layer, config):
+    """The model's likeliest colours at the selected place, given the "Colour hints" layer if there is one."""
+    place = selected_place(image, layer)
+    hints = hint_layer.named(image)
+    if hints is not None:
+        hint_layer.check(image, hints, layer)
+    width, height = layer.get_width(), layer.get_height()
+    Gimp.progress_init("Auto Colorize: Suggest Colours")
+    worker = Worker(width, height, config, hints=hints is not None, suggest_at=place)
+    try:
+        rgba = layer.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, PIXEL_FORMAT,
+                                      Gegl.AbyssPolicy.CLAMP)
+        suggestions = worker.suggest(rgba, None if hints is None else hint_layer.read(hints, layer))
+    finally:
+        worker.stop()
+    Gimp.progress_update(1.0)
+    return place, suggestions
+
+
+def offer(suggestions):
+    """The suggestions as the palette SUGGESTIONS_PALETTE (made, or emptied first), most likely first,
+    each named with its colour and probability; the likeliest becomes the foreground colour."""
+    palette = Gimp.Palette.get_by_name(SUGGESTIONS_PALETTE) or Gimp.Palette.new(SUGGESTIONS_PALETTE)
+    while palette.get_color_count():
+        palette.delete_entry(0)
+    names = []
+    for red, green, blue, probability in suggestions:
+        colour = f"#{red:02x}{green:02x}{blue:02x}"
+        names.append(f"{colour} {probability:.0%}")
+        palette.add_entry(names[-1], Gegl.Color.new(colour))
+    Gimp.context_set_palette(palette)
+    if suggestions:
+        Gimp.context_set_foreground(Gegl.Color.new(names[0].split()[0]))
+    return names
+
+
 def show_dialog(procedure, config):
     """The settings dialog; False when cancelled."""
     GimpUi.init(PROC_NAME)
@@ -147,14 +199,39 @@ def run_new_hint_layer(procedure, run_mode, image, drawables, config, run_data):
     return outcome(procedure, work)
 
 
+def add_render_size(procedure):
+    procedure.add_int_argument("render-size", "Render si_ze",
+                               "Side in pixels the network sees; 0 = the model's default. "
+                               "Larger costs time, may add detail to colours.",
+                               0, 4096, 0, GObject.ParamFlags.READWRITE)
+
+
+def add_model(procedure):
+    procedure.add_string_argument("model", "_Model", "'default', a model folder, or hf://owner/name[@revision]",
+                                  "default", GObject.ParamFlags.READWRITE)
+
+
+def run_suggest(procedure, run_mode, image, drawables, config, run_data):
+    """PDB entry point of Suggest Colours: nothing in the image changes."""
+    def work():
+        place, suggestions = suggest(image, one_layer(drawables), config)
+        names = offer(suggestions)
+        if run_mode == Gimp.RunMode.INTERACTIVE:
+            Gimp.message(f"Colours the model suggests at ({place[0]}, {place[1]}), most likely first: "
+                         f"{', '.join(names)}. They are in the palette '{SUGGESTIONS_PALETTE}' (Windows > "
+                         "Dockable Dialogs > Palettes), and the first is now the foreground colour: paint "
+                         "it on the colour hints layer.")
+    return outcome(procedure, work)
+
+
 class ColorizeLayer(Gimp.PlugIn):
-    """Registers Colors > Auto Colorize... and Colors > Auto Colorize: New Hint Layer."""
+    """Registers Colors > Auto Colorize..., Auto Colorize: New Hint Layer and Auto Colorize: Suggest Colours."""
 
     def do_set_i18n(self, name):
         return False, None, None  # no translations shipped
 
     def do_query_procedures(self):
-        return [PROC_NAME, NEW_HINT_LAYER_PROC]
+        return [PROC_NAME, NEW_HINT_LAYER_PROC, SUGGEST_PROC]
 
     def do_create_procedure(self, name):
         if name == NEW_HINT_LAYER_PROC:
@@ -163,6 +240,16 @@ class ColorizeLayer(Gimp.PlugIn):
                 f"Adds an empty transparent layer named '{hint_layer.NAME}' with the size of the selected "
                 "layer, just above it, and selects it: paint colours there, then run Auto Colorize, which "
                 "offers it as the colour hints layer. Gray and indexed images are converted to RGB.")
+        if name == SUGGEST_PROC:
+            procedure = self.colors_procedure(
+                name, run_suggest, "Auto Colorize: _Suggest Colours", "Suggest colours for the selected place",
+                f"Puts the colours the model finds likeliest at the centre of the selection, given the "
+                f"'{hint_layer.NAME}' layer if there is one, in the palette '{SUGGESTIONS_PALETTE}' "
+                "(most likely first, named with their probability), and makes the likeliest the "
+                "foreground colour, to paint hints with. The image does not change.")
+            add_render_size(procedure)
+            add_model(procedure)
+            return procedure
         procedure = self.colors_procedure(
             name, run, "Auto Colori_ze…", "Colorize a black-and-white photo automatically",
             "Predicts plausible colours for the active layer with a small neural network and keeps "
@@ -170,19 +257,14 @@ class ColorizeLayer(Gimp.PlugIn):
             "images are converted to RGB. Colour painted on a hint layer (its pixels of alpha 50 % "
             "or more) says which colour goes where: only its hue and colourfulness count.")
         flags = GObject.ParamFlags.READWRITE
-        procedure.add_int_argument("render-size", "Render si_ze",
-                                   "Side in pixels the network sees; 0 = the model's default. "
-                                   "Larger costs time, may add detail to colours.",
-                                   0, 4096, 0, flags)
+        add_render_size(procedure)
         procedure.add_double_argument("saturation", "Sat_uration",
                                       "Colour strength: 0 = gray, 1 = as predicted, 2 = double",
                                       0.0, 2.0, 1.0, flags)
         procedure.add_boolean_argument("new-layer", "Result in a _new layer",
                                        "Put the colours in a new layer above instead of changing this one",
                                        False, flags)
-        procedure.add_string_argument("model", "_Model",
-                                      "'default', a model folder, or hf://owner/name[@revision]",
-                                      "default", flags)
+        add_model(procedure)
         procedure.add_boolean_aux_argument("use-hints", "Follow colour _hints",
                                            "Colour as painted on the colour hints layer",
                                            False, flags)

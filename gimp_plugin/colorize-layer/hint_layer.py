@@ -32,12 +32,17 @@ def in_image(layer, image):
     return layer.is_valid() and layer.get_image().get_id() == image.get_id()
 
 
+def named(image):
+    """The topmost layer named "Colour hints" (or "Colour hints #N"), or None."""
+    return next((layer for layer in layers_of(image) if DEFAULT_NAME.fullmatch(layer.get_name())), None)
+
+
 def preselect(image, config):
     """Start the dialog with the topmost layer named "Colour hints" and the switch on, else with
     none and the switch off. (GIMP keeps no layer argument from one run to the next.)"""
-    named = next((layer for layer in layers_of(image) if DEFAULT_NAME.fullmatch(layer.get_name())), None)
-    config.set_property("hint-layer", named)
-    config.set_property("use-hints", named is not None)
+    named_layer = named(image)
+    config.set_property("hint-layer", named_layer)
+    config.set_property("use-hints", named_layer is not None)
 
 
 def check(image, hints, photo):

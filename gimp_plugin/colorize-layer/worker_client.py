@@ -10,6 +10,7 @@ runs in a sandbox whose temporary folder the worker does not see. There
 org.freedesktop.Flatpak.
 """
 
+import json
 import os
 import subprocess
 import threading
@@ -77,12 +78,16 @@ def worker_command(arguments):
 class Worker:
     """The model in the other Python, started first so that it loads while GIMP reads the pixels."""
 
-    def __init__(self, width, height, config, hints):
-        """hints: whether a hint image (RGBA in the layer's coordinates) follows the pixels."""
+    def __init__(self, width, height, config, hints, suggest_at=None):
+        """hints: whether a hint image (RGBA in the layer's coordinates) follows the pixels;
+        suggest_at: (x, y) in the layer to ask for colour suggestions there instead of colours."""
         arguments = ["--width", str(width), "--height", str(height), "--model", config.get_property("model"),
-                     "--render-size", str(config.get_property("render-size")),
-                     "--saturation", repr(config.get_property("saturation"))] + (["--hints"] if hints else [])
-        args, executable = worker_command(arguments)
+                     "--render-size", str(config.get_property("render-size"))]
+        if suggest_at is None:
+            arguments += ["--saturation", repr(config.get_property("saturation"))]
+        else:
+            arguments += ["--suggest", "{:g},{:g}".format(*suggest_at)]
+        args, executable = worker_command(arguments + (["--hints"] if hints else []))
         self.flatpak = executable is None
         try:
             self.proc = subprocess.Popen(args, executable=executable, env=worker_env(), stdin=subprocess.PIPE,
@@ -99,6 +104,16 @@ class Worker:
         if len(result) != len(rgba):
             raise PluginError("Auto Colorize failed: the worker returned an image of the wrong size.")
         return result
+
+    def suggest(self, rgba, hints=None):
+        """Hand over the pixels (and hints); the suggested colours, [(r, g, b, probability)], most likely first."""
+        answer, stderr = self.exchange(rgba if hints is None else rgba + hints)
+        if self.proc.returncode != 0:
+            raise PluginError(self.failure(stderr))
+        try:
+            return [tuple(entry) for entry in json.loads(answer)]
+        except ValueError:
+            raise PluginError("Auto Colorize failed: the worker's suggestions could not be read.") from None
 
     def exchange(self, payload):
         """Send payload, pulse GIMP's progress bar until the worker exits; returns its stdout and stderr.

@@ -8,7 +8,7 @@ interpreter is broken on purpose, an optional colour hints layer (made with New
 Hint Layer or loaded from a PNG, at offsets, in an image made indexed), a file to
 write first (a stand-in's setting), whether to export, and whether to time GIMP's
 part alone (for the benchmark). A case of kind "preselect" checks which hint
-layer the dialog would start with. Every outcome goes to results.json beside
+layer the dialog would start with; one of kind "suggest" runs Suggest Colours. Every outcome goes to results.json beside
 CASES_FILE; the PNGs (and the hint bytes the plug-in reads) are checked from
 outside GIMP with PIL.
 """
@@ -21,10 +21,12 @@ import time
 import traceback
 from pathlib import Path
 
-from gi.repository import Gegl, Gimp, Gio
+from gi.repository import Babl, Gegl, Gimp, Gio
 
 PROC_NAME = "plug-in-colorize-layer"
 NEW_HINT_LAYER_PROC = "plug-in-colorize-new-hint-layer"
+SUGGEST_PROC = "plug-in-colorize-suggest-colours"
+SUGGESTIONS_PALETTE = "Auto Colorize suggestions"
 PIXEL_FORMAT = "R'G'B'A u8"  # as the plug-in reads and writes
 BASE_TYPES = {Gimp.ImageBaseType.RGB: "RGB", Gimp.ImageBaseType.GRAY: "GRAY", Gimp.ImageBaseType.INDEXED: "INDEXED"}
 
@@ -200,6 +202,33 @@ def run_case(case, plugin_dir, out_dir):
     return facts
 
 
+def colour_bytes(colour):
+    """A Gegl.Color as [r, g, b] sRGB bytes."""
+    return list(colour.get_bytes(Babl.format("R'G'B' u8")).get_data())
+
+
+def suggest_case(case):
+    """Suggest Colours at the case's selection (with its hint layer, if any): what the palette and
+    the foreground colour hold after, and whether the image changed."""
+    image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(case["input"]))
+    layer = image.get_layers()[0]
+    if case.get("selection"):
+        image.select_rectangle(Gimp.ChannelOps.REPLACE, *case["selection"])
+    if case.get("hints"):
+        add_hints(image, layer, case["hints"], {})
+    before = layer_state(layer)
+    Gimp.context_set_foreground(Gegl.Color.new("#000000"))
+    status, message = run_procedure(image, layer, case["settings"], SUGGEST_PROC)
+    palette = Gimp.Palette.get_by_name(SUGGESTIONS_PALETTE)
+    count = palette.get_color_count() if palette is not None else 0
+    facts = {"status": status, "message": message, "photo_unchanged": layer_state(layer) == before,
+             "names": [palette.get_entry_name(i)[1] for i in range(count)],
+             "colours": [colour_bytes(palette.get_entry_color(i)) for i in range(count)],
+             "foreground": colour_bytes(Gimp.context_get_foreground())}
+    image.delete()
+    return facts
+
+
 class Settings:
     """The procedure's config as preselect uses it (a PDB-side config lacks the dialog's aux arguments)."""
 
@@ -253,6 +282,8 @@ def main(cases_file):
         try:
             if case.get("kind") == "preselect":
                 results[case["name"]] = preselect_case(case)
+            elif case.get("kind") == "suggest":
+                results[case["name"]] = suggest_case(case)
             else:
                 results[case["name"]] = run_case(case, plugin_dir, Path(spec["out_dir"]))
         except Exception:  # recorded for the test to report, not swallowed
