@@ -1,4 +1,5 @@
-"""The colorizing options of both commands (``colorize``, ``colorize-bulk``): one wording, one check."""
+"""The colorizing options of the commands (``colorize``, ``colorize-bulk``, ``colorize-suggest``): one
+wording, one check."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from .settings import MAX_RENDER_SIZE, MAX_SATURATION, MIN_RENDER_SIZE, RENDER_S
 
 def add_colorizing_options(parser: argparse.ArgumentParser) -> None:
     """--model, --render-size, --saturation and --max-megapixels."""
+    add_model_options(parser)
+    parser.add_argument("--saturation", type=float, default=1.0, metavar="S",
+                        help=f"0 = gray, 1 = as predicted (default), above 1 = more vivid (at most "
+                             f"{MAX_SATURATION:g})")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--model, --render-size and --max-megapixels: what the network sees."""
     parser.add_argument("--model", default="default",
                         help='"default" (built in), a model folder, or hf://owner/name[@revision]')
     parser.add_argument("--render-size", type=int, metavar="N",
@@ -18,9 +27,6 @@ def add_colorizing_options(parser: argparse.ArgumentParser) -> None:
                              f"nearest multiple of {RENDER_STEP} (what the networks take); larger keeps small "
                              "objects' colours, smaller is steadier and faster (default: the model's own; 160 "
                              "for the built-in one)")
-    parser.add_argument("--saturation", type=float, default=1.0, metavar="S",
-                        help=f"0 = gray, 1 = as predicted (default), above 1 = more vivid (at most "
-                             f"{MAX_SATURATION:g})")
     parser.add_argument("--max-megapixels", type=float, default=MAX_PIXELS / 1e6, metavar="MP",
                         help="refuse photos larger than this, read from the file's header before decoding "
                              "(default: %(default)g)")
@@ -29,7 +35,7 @@ def add_colorizing_options(parser: argparse.ArgumentParser) -> None:
 def check_colorizing_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Exit through ``parser.error`` (status 2, one line) on a setting no photo can be colorized with."""
     try:
-        check_settings(args.render_size, args.saturation)
+        check_settings(args.render_size, getattr(args, "saturation", 1.0))
     except ValueError as error:
         parser.error(str(error))
     if not (math.isfinite(args.max_megapixels) and args.max_megapixels > 0):

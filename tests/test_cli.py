@@ -1,6 +1,7 @@
 """The colorize command, run as users run it: a real subprocess on real files."""
 
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +175,34 @@ def test_hint_image_needs_one_input_and_is_never_overwritten(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "colorize_model", str(tmp_path / "a.png"), "-o", str(tmp_path / "o"),
                               "--hints", str(tmp_path / "nope")], capture_output=True, text=True)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def suggest(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "colorize_model.suggest_cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_suggest_command(album, tmp_path, colorizer):
+    """colorize-suggest: the package's suggestions at each point, as lines or JSON, given the hints."""
+    photo = album / "cup.png"
+    hints = np.zeros((*Image.open(photo).size[::-1], 4), np.uint8)
+    hints[100:140, 200:240] = (30, 160, 60, 255)
+    Image.fromarray(hints).save(tmp_path / "hints.png")
+    done = suggest(str(photo), "210,120", "5,5", "-k", "4", "--json", "--hints", str(tmp_path / "hints.png"),
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    expected = colorizer.suggest_at(Image.open(photo), [(210, 120), (5, 5)], 4, hints=hints)
+    assert json.loads(done.stdout) == [
+        {"x": x, "y": y, "colours": [["#{:02x}{:02x}{:02x}".format(*rgb), p] for rgb, p in colours]}
+        for (x, y), colours in zip([(210.0, 120.0), (5.0, 5.0)], expected)]
+    lines = suggest(str(photo), "210,120", cwd=tmp_path).stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("210,120  #") and lines[0].count("#") == len(
+        colorizer.suggest(Image.open(photo), 210, 120))
+    for args, status, message in ((["210"], 2, "not a point"), (["1,2", "-k", "0"], 2, "1 to 64"),
+                                  (["9999,1"], 1, "outside"), (["1,1", "--hints", str(photo)], 1, "transparency")):
+        failed = suggest(str(photo), *args, cwd=tmp_path)
+        assert failed.returncode == status and message in failed.stderr, failed.stderr
+        assert failed.stderr.splitlines()[-1].startswith("colorize-suggest: error:")
+        assert failed.stderr.count("error") == 1 and "Traceback" not in failed.stderr
+    broken = suggest(str(album / "broken.jpg"), "1,1", cwd=tmp_path)
+    assert broken.returncode == 1 and broken.stderr.startswith("colorize-suggest: error:")
