@@ -135,14 +135,14 @@ def offer(suggestions):
     palette = Gimp.Palette.get_by_name(SUGGESTIONS_PALETTE) or Gimp.Palette.new(SUGGESTIONS_PALETTE)
     while palette.get_color_count():
         palette.delete_entry(0)
-    names = []
-    for red, green, blue, probability in suggestions:
-        colour = f"#{red:02x}{green:02x}{blue:02x}"
-        names.append(f"{colour} {probability:.0%}")
-        palette.add_entry(names[-1], Gegl.Color.new(colour))
+    hexes = [f"#{red:02x}{green:02x}{blue:02x}" for red, green, blue, _ in suggestions]
+    names = [f"{colour} {probability:.0%}" for colour, (*_, probability) in zip(hexes, suggestions)]
+    colours = [Gegl.Color.new(colour) for colour in hexes]
+    for name, colour in zip(names, colours):
+        palette.add_entry(name, colour)
     Gimp.context_set_palette(palette)
-    if suggestions:
-        Gimp.context_set_foreground(Gegl.Color.new(names[0].split()[0]))
+    if colours:
+        Gimp.context_set_foreground(colours[0])
     return names
 
 
