@@ -1,4 +1,5 @@
-"""The ``colorize`` command: colorize photos, files or whole folders, into a folder.
+"""The ``colorize`` command: colorize photos, files or whole folders, into a folder
+(or one photo into a file of its own name).
 
 A photo that cannot be read gets one line on stderr and the rest carry on;
 the exit status says whether all went well (0), some photos failed (1),
@@ -31,6 +32,7 @@ from .settings import MAX_RENDER_SIZE, MAX_SATURATION, MIN_RENDER_SIZE, RENDER_S
 EPILOG = f"""\
 examples:
   colorize old_photo.jpg -o colour/
+  colorize old_photo.jpg -o old_photo_colour.jpg    # one photo: -o may name the result
   colorize scans/ --recursive -o colour/ --saturation 1.2
   colorize 'album/*.png' -o colour/ --model hf://owner/name@v1
   colorize photo.jpg -o colour/ --hints photo-hints.png
@@ -62,8 +64,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="colorize", description="Colorize black-and-white photos at their full resolution.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
-    parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR",
-                        help="folder for the results (created if missing)")
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUT",
+                        help="folder for the results (created if missing); for a single photo, "
+                             "a file name with an image extension names the result itself")
     add_colorizing_options(parser)
     parser.add_argument("--hints", type=Path, metavar="PATH",
                         help="colour hints: a hint image (RGBA; with a single input), or a folder of hint "
@@ -77,6 +80,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.hints is not None and not args.hints.exists():
         parser.error(f"--hints {args.hints}: no such file or folder")
     return args
+
+
+def names_a_file(output: Path) -> bool:
+    """Whether ``-o`` names a result file (an image extension, not an existing folder)."""
+    return output.suffix.lower() in IMAGE_SUFFIXES and not output.is_dir()
+
+
+def one_result(jobs: list[tuple[Path, Path]], output: Path) -> tuple[list[tuple[Path, Path]], Path]:
+    """The single job and its folder when ``-o`` names the result file itself."""
+    if len(jobs) != 1:
+        raise ColorizeError(f"-o {output} names one result file for {len(jobs)} photos; give a folder")
+    return [(jobs[0][0], Path(output.name))], output.parent
 
 
 def find_hints(hints: Path | None, jobs: list[tuple[Path, Path]]) -> dict[Path, Path]:
@@ -135,7 +150,7 @@ def plan(jobs: list[tuple[Path, Path]], output: Path,
         target = output / output_name(relative)
         key = os.path.realpath(target)
         if _identity(target) in inputs:
-            skipped.append((source, f"its result {target} would replace an input; choose another output folder"))
+            skipped.append((source, f"its result {target} would replace an input; choose another output"))
         elif key not in owners:
             owners[key] = (source, relative)
         elif os.path.realpath(owners[key][0]) != os.path.realpath(source):  # the same input twice is one job
@@ -183,12 +198,15 @@ def _terminate(signum: int, frame: object) -> None:
 def run(args: argparse.Namespace) -> int:
     """Colorize everything ``args`` names; the exit status."""
     jobs = find_inputs(args.inputs, args.recursive, args.output)
+    output = args.output
     try:
+        if names_a_file(output):
+            jobs, output = one_result(jobs, output)
         hints = find_hints(args.hints, jobs)
     except ColorizeError as error:
         print(_shown(f"colorize: error: {error}"), file=sys.stderr)
         return 2
-    todo, skipped = plan(jobs, args.output, hints.values())
+    todo, skipped = plan(jobs, output, hints.values())
     if not todo and not skipped:
         print("colorize: error: no images found", file=sys.stderr)
         return 2
@@ -221,7 +239,8 @@ def run(args: argparse.Namespace) -> int:
                     tqdm.write(_shown(f"colorize: error: {source}: {describe(error, source.name)}"),
                                file=sys.stderr)
     total = len(todo) + len(skipped)
-    print(_shown(f"{total - failed} of {total} photos colorized into {args.output}")
+    into = todo[0][1] if names_a_file(args.output) and todo else args.output
+    print(_shown(f"{total - failed} of {total} photos colorized into {into}")
           + (f", {failed} failed" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
 

@@ -92,6 +92,22 @@ def test_never_overwrites_without_asking(album, tmp_path):
     assert into_itself.returncode == 1 and digest(album / "cup.png") == original
 
 
+def test_output_may_name_the_result_of_one_photo(album, tmp_path):
+    done = run(str(album / "portrait.jpg"), "-o", "prints/portrait colour.png", cwd=tmp_path)
+    result = tmp_path / "prints" / "portrait colour.png"
+    assert done.returncode == 0 and str(result.relative_to(tmp_path)) in done.stderr
+    assert Image.open(result).format == "PNG" and [p.name for p in result.parent.iterdir()] == [result.name]
+    assert run(str(album / "portrait.jpg"), "-o", str(result), cwd=tmp_path).returncode == 1  # exists
+    two = run(str(album / "portrait.jpg"), str(album / "cup.png"), "-o", "both.png", cwd=tmp_path)
+    assert two.returncode == 2 and "give a folder" in two.stderr and not (tmp_path / "both.png").exists()
+    (tmp_path / "shelf.png").mkdir()  # an existing folder stays a folder, whatever its name
+    assert run(str(album / "cup.png"), "-o", "shelf.png", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "shelf.png" / "cup.png").is_file()
+    original = digest(album / "cup.png")
+    onto_itself = run(str(album / "cup.png"), "-o", str(album / "cup.png"), "--overwrite", cwd=tmp_path)
+    assert onto_itself.returncode == 1 and digest(album / "cup.png") == original
+
+
 def test_usage_errors(tmp_path):
     assert run("--help", cwd=tmp_path).stdout.startswith("usage: colorize")
     missing_model = run("x.png", "-o", "out", "--model", str(tmp_path / "nope"), cwd=tmp_path)
