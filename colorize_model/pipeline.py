@@ -18,69 +18,13 @@ from PIL import Image
 
 from . import lab
 from .hints import Hints, Pins, read, shown_at, to_render
-from .imageio import ImageSource, load_image, unit_levels
+from .imageio import ImageSource, load_image
+from .lightness import lightness_and_alpha, lightness_source
 from .models import ModelRef, resolve
 from .runtime import RuntimeModel
 from .settings import check_settings, network_render_size
 from .fullres import ArrayResult, ImageResult, Lightness, Write, colorize_rows, render
 from .upsample import guided_upsample
-
-# Pillow modes whose pixels are already a gray level (integer modes are read
-# as they are; "I" and "F" are scaled to 0..1 by their range, below).
-_GRAY_MODES = ("L", "I;16", "I;16B", "I;16L", "I", "F")
-_STORED_GRAY = ("L", "I;16", "I;16B", "I;16L")  # the levels as they are: readable a band at a time
-SUGGESTION_SPACING = 15.0  # ab units: suggested colours at least this far apart
-
-
-def lightness_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """The photo's L* (H, W) float32 and its alpha (uint8) if it has one."""
-    lightness, alpha = lightness_source(image)
-    return lightness(slice(0, image.height)), alpha
-
-
-def lightness_source(image: Image.Image) -> tuple[Lightness, np.ndarray | None]:
-    """L* of any band of rows of the photo, computed when asked, and its alpha (uint8) if it has one.
-
-    Gray modes keep their full precision (16-bit scans stay 16-bit); anything
-    coloured, a sepia or tinted scan included, contributes only its L*. Gray
-    stored as it is read is taken from the image a band at a time; other
-    modes are first converted whole, to the gray levels or sRGB of their L*.
-    """
-    if image.mode in _STORED_GRAY:
-        image.load()  # once, before threads read bands of it
-        width = image.width
-        return (lambda rows: lab.gray_to_l(_gray_levels(image.crop((0, rows.start, width, rows.stop))))), None
-    levels, alpha = _levels_and_alpha(image)
-    convert = lab.gray_to_l if levels.ndim == 2 else lab.rgb_to_l
-    return (lambda rows: convert(levels[rows])), alpha
-
-
-def _levels_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """The photo's gray levels (H, W) or sRGB (H, W, 3), and its alpha (uint8) if it has one."""
-    if image.mode in ("P", "PA"):  # palette: its colours, and its transparency as alpha
-        image = image.convert("RGBA" if image.mode == "PA" or "transparency" in image.info else "RGB")
-    alpha = np.asarray(image.getchannel("A")) if image.mode in ("LA", "La", "RGBA", "RGBa") else None
-    if image.mode in ("LA", "La"):
-        image = image.getchannel("L")
-    if image.mode in _GRAY_MODES:
-        return _gray_levels(image), alpha
-    if image.mode == "1":
-        return np.asarray(image.convert("L")), alpha
-    return np.asarray(image.convert("RGB")), alpha
-
-
-def _gray_levels(image: Image.Image) -> np.ndarray:
-    """uint8 / uint16 gray as stored, or float 0..1 for Pillow's 32-bit modes.
-
-    Pillow's "I" and "F" come with no convention (16- and 32-bit files, 8-bit
-    images converted, scientific 0..1 floats): their range tells (unit_levels).
-    """
-    gray = np.asarray(image)
-    if image.mode in ("I;16B", "I;16L"):
-        return gray.astype(np.uint16)
-    if image.mode in ("I", "F"):
-        return unit_levels(gray)
-    return gray
 
 
 def _check_plane(l_star: np.ndarray) -> None:
@@ -173,7 +117,7 @@ class Colorizer:
         most likely first, each at that pixel's own L* (what the result would show there).
 
         From the classifier head's distribution over ab bins: the most likely bin,
-        merged with its neighbours within ``SUGGESTION_SPACING``, then the next...
+        merged with its neighbours within ``suggestions.SPACING``, then the next...
         """
         return self.suggest_at(image, [(x, y)], k, hints=hints, render_size=render_size)[0]
 
@@ -190,10 +134,12 @@ class Colorizer:
         for x, y in points:
             if not (0 <= x < width and 0 <= y < height):
                 raise ValueError(f"point ({x:g}, {y:g}) is outside the {width}x{height} photo")
+        from .suggestions import distinct_colours  # here: start-up that colorizing does not need
+
         small, hint_planes = self._inputs(l_star, render_size, hints)
         distribution = self._run(small, hint_planes)[1]
         rows, cols = distribution.shape[:2]
-        return [_distinct_colours(distribution[min(int(y * rows / height), rows - 1), min(int(x * cols / width), cols - 1)],
+        return [distinct_colours(distribution[min(int(y * rows / height), rows - 1), min(int(x * cols / width), cols - 1)],
                                   float(l_star[int(y), int(x)]), int(k))
                 for x, y in points]
 
@@ -240,25 +186,3 @@ def mirrored(plane: np.ndarray | None) -> np.ndarray | None:
 def mirror_mean(output: np.ndarray | None, mirror_output: np.ndarray | None) -> np.ndarray | None:
     """The mean of a network output and its output for the mirror image, flipped back."""
     return None if output is None else (output + mirror_output[:, ::-1]) * np.float32(0.5)
-
-
-def _distinct_colours(probabilities: np.ndarray, l_star: float, k: int) -> list[tuple[tuple[int, int, int], float]]:
-    """Greedy picks over the ab bins: each takes the mass of the bins near it, shown in sRGB at
-    ``l_star``; a pick that the gamut brings close to an earlier one adds its mass to it."""
-    from . import ab_grid  # here: its gamut table costs start-up that only suggestions need
-
-    left = probabilities.astype(np.float64).copy()
-    picks: list[list] = []  # [rgb, probability, ab as shown]
-    while len(picks) < k and left.max() > 0:
-        near = np.linalg.norm(ab_grid.BIN_CENTRES - ab_grid.BIN_CENTRES[left.argmax()], axis=-1) <= SUGGESTION_SPACING
-        mass = left[near].sum()
-        ab = (left[near, None] * ab_grid.BIN_CENTRES[near]).sum(axis=0) / mass
-        left[near] = 0.0
-        rgb = lab.lab_to_rgb8(np.array([[[l_star, ab[0], ab[1]]]], np.float32))
-        shown = lab.rgb_to_lab(rgb)[0, 0, 1:]
-        twin = next((pick for pick in picks if np.linalg.norm(pick[2] - shown) < SUGGESTION_SPACING / 2), None)
-        if twin is None:
-            picks.append([tuple(int(v) for v in rgb[0, 0]), float(mass), shown])
-        else:
-            twin[1] += float(mass)
-    return sorted(((rgb, p) for rgb, p, _ in picks), key=lambda pick: -pick[1])

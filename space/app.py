@@ -59,7 +59,7 @@ from colorize_model.hints import OPAQUE, Hints, draw_points, parse_colour, parse
 from colorize_model.imageio import MAX_PIXELS as COMMAND_MAX_PIXELS  # noqa: E402
 from colorize_model.imageio import load_image, save_image  # noqa: E402
 from colorize_model.lab import l_to_gray8  # noqa: E402
-from colorize_model.pipeline import lightness_and_alpha  # noqa: E402
+from colorize_model.lightness import lightness_and_alpha  # noqa: E402
 from colorize_model.settings import (MAX_RENDER_SIZE, MIN_RENDER_SIZE, RENDER_STEP,  # noqa: E402
                                      check_settings)
 

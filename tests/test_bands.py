@@ -10,7 +10,7 @@ from PIL import Image
 
 from colorize_model import lab
 from colorize_model.bands import AreaShrink, in_bands, linear_rows
-from colorize_model.pipeline import lightness_and_alpha
+from colorize_model.lightness import lightness_and_alpha
 
 SHAPES = [(1, 1), (3, 2000), (2000, 3), (5000, 40), (40, 5000), (17, 31), (641, 640), (1001, 999)]
 

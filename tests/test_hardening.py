@@ -21,7 +21,7 @@ from PIL import Image
 
 from colorize_model import InputImageError, lab
 from colorize_model.imageio import load_image, unit_levels
-from colorize_model.pipeline import lightness_and_alpha
+from colorize_model.lightness import lightness_and_alpha
 from colorize_model.settings import network_render_size
 from png_bomb import black_png  # tests/, on sys.path under pytest
 

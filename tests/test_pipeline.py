@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from colorize_model import InputImageError, colorize, lab
-from colorize_model.pipeline import lightness_and_alpha
+from colorize_model.lightness import lightness_and_alpha
 
 
 def gray_of(rgb: np.ndarray) -> Image.Image:
