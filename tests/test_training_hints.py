@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from training import hints
+from colorize_model import lab
+from training import hints, locality
 
 
 def two_halves() -> np.ndarray:
@@ -53,3 +54,22 @@ def test_recoloured_region_is_hinted_and_is_the_target():
         np.testing.assert_allclose(planes[i][on_region][:, :2].mean(axis=0), target[i][on_region].mean(axis=0),
                                    atol=0.02)  # and holds its new colour
     assert changed >= len(hinted) // 2
+
+
+def test_locality_recolours_one_region_and_hints_it(colorizer):
+    rgb = np.zeros((96, 128, 3), np.uint8)
+    rgb[:, :64], rgb[:, 64:] = (170, 70, 60), (70, 100, 170)  # two regions, a lightness edge between them
+    case = locality.make_case(rgb, seed=3)
+    assert case is not None
+    half = case.inside[:, :64].all() and not case.inside[:, 64:].any()
+    assert half or (case.inside[:, 64:].all() and not case.inside[:, :64].any())
+    x, y, colour, radius = case.point
+    assert case.inside[int(y), int(x)] and radius == 2
+    l_star = lab.rgb_to_l(rgb)[case.inside].mean()
+    new = lab.lab_to_rgb8(np.array([[[l_star, *case.new_ab[case.inside].mean(axis=0)]]], np.float32))
+    assert np.abs(np.subtract(colour, new[0, 0], dtype=float)).max() <= 1  # the hint: the new colour, as sRGB shows it
+    assert np.abs(lab.gray_to_l(case.gray) - lab.rgb_to_l(rgb)).max() < 0.05  # the photo, in black and white
+    scores = locality.measure(colorizer, [case])
+    assert scores["region_error"] < scores["region_error_automatic"]  # the real model follows the hint
+    assert 0 <= scores["rest_moved"] < 40 and np.isfinite(scores["rest_moved_per_unit_removed"])
+    assert locality.make_case(np.full((32, 32, 3), 128, np.uint8), seed=3) is None  # one region: nothing outside
