@@ -15,9 +15,22 @@ def two_halves() -> np.ndarray:
     return ab + rng.normal(0, 0.005, ab.shape).astype(np.float32)
 
 
+def stripes(width: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """A batch of crops (ab / 128, L*): five upright stripes of ``width`` px, two colours in turn,
+    each stripe its own lightness, so that one stripe is a region (a fifth of the crop)."""
+    rng = np.random.default_rng(0)
+    ab = np.zeros((8, 48, 5 * width, 2), np.float32)
+    lightness = np.zeros(ab.shape[:3], np.float32)
+    for k in range(5):
+        ab[:, :, k * width:(k + 1) * width] = (0.3, 0.2) if k % 2 == 0 else (-0.1, -0.25)
+        lightness[:, :, k * width:(k + 1) * width] = 30 + 10 * k
+    return ab + rng.normal(0, 0.005, ab.shape).astype(np.float32), lightness
+
+
 def test_natural_hints_hold_the_photos_own_colour():
     ab = two_halves()
-    planes, target = hints.simulate(ab, np.random.default_rng(1))
+    lightness = np.full(ab.shape[:3], 50, np.float32)
+    planes, target = hints.simulate(ab, lightness, np.random.default_rng(1))
     assert np.array_equal(target, ab)
     mask = planes[..., 2]
     assert mask.max() <= 1.0 and (mask > 0).any()
@@ -27,13 +40,13 @@ def test_natural_hints_hold_the_photos_own_colour():
     left[..., 22:], right[..., :42] = False, False
     np.testing.assert_allclose(planes[left][:, :2], np.broadcast_to((0.3, 0.2), (left.sum(), 2)), atol=0.02)
     np.testing.assert_allclose(planes[right][:, :2], np.broadcast_to((-0.1, -0.25), (right.sum(), 2)), atol=0.02)
-    again, _ = hints.simulate(ab, np.random.default_rng(1), recolour_share=0.0)
+    again, _ = hints.simulate(ab, lightness, np.random.default_rng(1), recolour_share=0.0)
     assert np.array_equal(again, planes)  # the same draws: resumed runs see the same hints
 
 
 def test_recoloured_region_is_hinted_and_is_the_target():
-    ab = two_halves()
-    planes, target = hints.simulate(ab, np.random.default_rng(2), recolour_share=1.0)
+    ab, lightness = stripes()
+    planes, target = hints.simulate(ab, lightness, np.random.default_rng(2), recolour_share=1.0)
     hinted = [i for i in range(len(ab)) if planes[i, ..., 2].any()]
     assert hinted
     changed = 0
@@ -42,8 +55,9 @@ def test_recoloured_region_is_hinted_and_is_the_target():
         if not moved.any():
             continue  # no region large enough under this crop's seeds
         changed += 1
-        halves = (moved[:, :32].all() and not moved[:, 32:].any()) or (moved[:, 32:].all() and not moved[:, :32].any())
-        assert halves, "exactly one half (one region of like colour) is recoloured"
+        columns = np.flatnonzero(moved.any(axis=0))
+        assert moved[:, columns].all() and len(columns) == 16 and columns[0] % 16 == 0, \
+            "exactly one stripe (one region of like colour, bounded by lightness edges) is recoloured"
         shift = (target[i] - ab[i])[moved]
         np.testing.assert_allclose(shift, np.broadcast_to(shift[0], shift.shape), atol=1e-5)  # texture kept
         chroma = np.hypot(*target[i][moved].mean(axis=0))
@@ -57,12 +71,13 @@ def test_recoloured_region_is_hinted_and_is_the_target():
 
 
 def test_locality_recolours_one_region_and_hints_it(colorizer):
-    rgb = np.zeros((96, 128, 3), np.uint8)
-    rgb[:, :64], rgb[:, 64:] = (170, 70, 60), (70, 100, 170)  # two regions, a lightness edge between them
+    rgb = np.zeros((96, 160, 3), np.uint8)
+    for k in range(5):  # five stripes, two colours in turn, lightness edges between them
+        rgb[:, k * 32:(k + 1) * 32] = (170 + 15 * k, 70, 60) if k % 2 == 0 else (70, 100 + 15 * k, 170)
     case = locality.make_case(rgb, seed=3)
     assert case is not None
-    half = case.inside[:, :64].all() and not case.inside[:, 64:].any()
-    assert half or (case.inside[:, 64:].all() and not case.inside[:, :64].any())
+    columns = np.flatnonzero(case.inside.any(axis=0))
+    assert case.inside[:, columns].all() and len(columns) == 32 and columns[0] % 32 == 0  # one stripe
     x, y, colour, radius = case.point
     assert case.inside[int(y), int(x)] and radius == 2
     l_star = lab.rgb_to_l(rgb)[case.inside].mean()

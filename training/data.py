@@ -158,5 +158,5 @@ def to_model_batch(rgb: np.ndarray, input_channels: int, rng: np.random.Generato
     inputs = np.zeros(rgb.shape[:3] + (input_channels,), dtype=np.float32)
     inputs[..., 0] = lab_batch[..., 0]
     if rng is not None and input_channels > 1:
-        inputs[..., 1:], target = hints.simulate(target, rng, recolour_share)
+        inputs[..., 1:], target = hints.simulate(target, inputs[..., 0], rng, recolour_share)
     return inputs, target

@@ -35,9 +35,6 @@ from colorize_model.simulated_hints import disk_radius, seed_for
 from . import hints
 from .data import split_photos, tuning_and_check_photos
 
-MAX_REGION = 0.9  # a region this large leaves no rest to measure
-
-
 @dataclass
 class Case:
     """A photo whose region ``inside`` is to become ``new_ab``, and the one hint that says so."""
@@ -51,8 +48,8 @@ def make_case(rgb: np.ndarray, seed: int) -> Case | None:
     """The recoloured region and its hint for one photo (uint8 RGB); None if it has no region."""
     photo = lab.rgb_to_lab(rgb)
     rng = np.random.default_rng(seed)
-    inside = hints.region(photo[..., 1:] / lab.AB_SCALE, rng)
-    if inside is None or inside.mean() > MAX_REGION:
+    inside = hints.region(photo[..., 1:] / lab.AB_SCALE, photo[..., 0], rng)
+    if inside is None:
         return None
     new_ab = hints.recolour(photo[..., 1:] / lab.AB_SCALE, inside, rng) * np.float32(lab.AB_SCALE)
     y, x = np.argwhere(inside)[rng.integers(inside.sum())]
