@@ -139,9 +139,11 @@ class Colorizer:
         small, hint_planes = self._inputs(l_star, render_size, hints)
         distribution = self._run(small, hint_planes)[1]
         rows, cols = distribution.shape[:2]
-        return [distinct_colours(distribution[min(int(y * rows / height), rows - 1), min(int(x * cols / width), cols - 1)],
-                                  float(l_star[int(y), int(x)]), int(k))
-                for x, y in points]
+
+        def cell(x: float, y: float) -> np.ndarray:  # the distribution of the render cell over pixel (x, y)
+            return distribution[min(int(y * rows / height), rows - 1), min(int(x * cols / width), cols - 1)]
+
+        return [distinct_colours(cell(x, y), float(l_star[int(y), int(x)]), int(k)) for x, y in points]
 
     def colorize(self, image: ImageSource, *, render_size: int | None = None,
                  saturation: float = 1.0, hints: Hints = None) -> np.ndarray:

@@ -35,6 +35,7 @@ from colorize_model.simulated_hints import disk_radius, seed_for
 from . import hints
 from .data import split_photos, tuning_and_check_photos
 
+
 @dataclass
 class Case:
     """A photo whose region ``inside`` is to become ``new_ab``, and the one hint that says so."""
