@@ -198,9 +198,9 @@ def _terminate(signum: int, frame: object) -> None:
 def run(args: argparse.Namespace) -> int:
     """Colorize everything ``args`` names; the exit status."""
     jobs = find_inputs(args.inputs, args.recursive, args.output)
-    output = args.output
+    output, one_file = args.output, names_a_file(args.output)
     try:
-        if names_a_file(output):
+        if one_file:
             jobs, output = one_result(jobs, output)
         hints = find_hints(args.hints, jobs)
     except ColorizeError as error:
@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
                     tqdm.write(_shown(f"colorize: error: {source}: {describe(error, source.name)}"),
                                file=sys.stderr)
     total = len(todo) + len(skipped)
-    into = todo[0][1] if names_a_file(args.output) and todo else args.output
+    into = todo[0][1] if one_file and todo else args.output
     print(_shown(f"{total - failed} of {total} photos colorized into {into}")
           + (f", {failed} failed" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
