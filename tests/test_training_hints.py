@@ -1,5 +1,9 @@
 """Simulated hints for training (training/hints.py): natural disks, and recoloured regions."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from colorize_model import lab
@@ -88,3 +92,18 @@ def test_locality_recolours_one_region_and_hints_it(colorizer):
     assert scores["region_error"] < scores["region_error_automatic"]  # the real model follows the hint
     assert 0 <= scores["rest_moved"] < 40 and np.isfinite(scores["rest_moved_per_unit_removed"])
     assert locality.make_case(np.full((32, 32, 3), 128, np.uint8), seed=3) is None  # one region: nothing outside
+
+
+def test_locality_command_refuses_bad_settings_in_one_line(tmp_path):
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "training.locality", *args], capture_output=True, text=True,
+                              cwd=Path(__file__).parents[1], timeout=300)
+
+    (tmp_path / "notes.yaml").write_text("just: words\n")
+    (tmp_path / "broken.yaml").write_text("data: [unclosed\n")
+    for config in ("missing.yaml", "notes.yaml", "broken.yaml"):
+        result = run("--config", str(tmp_path / config), "--model", "default")
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert len([line for line in result.stderr.splitlines() if line.startswith("error:")]) == 1
+    zero = run("--config", str(tmp_path / "notes.yaml"), "--model", "default", "--photos", "0")
+    assert zero.returncode == 2 and "--photos" in zero.stderr and "Traceback" not in zero.stderr

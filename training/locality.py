@@ -22,6 +22,7 @@ their ratio (rest moved per unit of region error removed) is the locality.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 import yaml
 
 from colorize_model import Colorizer, lab
+from colorize_model.errors import ColorizeError
 from colorize_model.evaluate import gray_input, load_ground_truth
 from colorize_model.simulated_hints import disk_radius, seed_for
 
@@ -78,24 +80,42 @@ def measure(colorizer: Colorizer, cases: list[Case]) -> dict[str, float]:
     return scores
 
 
-def main() -> None:
+def _training_config(path: Path) -> dict:
+    """A training config's settings; ValueError, naming the file, for anything else."""
+    try:
+        config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path}: not readable YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(config, dict) or "data" not in config:
+        raise ValueError(f"{path}: not a training config (no 'data' folder)")
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True, type=Path, help="a training config: its data and validation split")
     parser.add_argument("--model", action="append", required=True,
                         help='"default", a model folder or hf://owner/name (repeat to compare)')
     parser.add_argument("--photos", type=int, default=150, help="tuning photos to try (default: %(default)s)")
-    args = parser.parse_args()
-    config = yaml.safe_load(args.config.read_text())
-    _, validation = split_photos(config["data"], config.get("validation_percent", 2))
-    tuning, _ = tuning_and_check_photos(validation)
-    cases = [case for path in tuning[:args.photos]
-             if (case := make_case(load_ground_truth(Path(path)), seed_for(Path(path).name, 1)))]
-    print(f"{len(cases)} of {min(args.photos, len(tuning))} tuning photos have a region to recolour")
-    for model in args.model:
-        s = measure(Colorizer.load(model), cases)
-        print(f"{model}: region error {s['region_error']:.2f} (automatic {s['region_error_automatic']:.2f}), "
-              f"rest moved {s['rest_moved']:.2f}, {s['rest_moved_per_unit_removed']:.3f} per unit removed")
+    args = parser.parse_args(argv)
+    if args.photos < 1:
+        parser.error(f"--photos {args.photos}: try at least one photo")
+    try:
+        config = _training_config(args.config)
+        _, validation = split_photos(config["data"], config.get("validation_percent", 2))
+        tuning, _ = tuning_and_check_photos(validation)
+        cases = [case for path in tuning[:args.photos]
+                 if (case := make_case(load_ground_truth(Path(path)), seed_for(Path(path).name, 1)))]
+        print(f"{len(cases)} of {min(args.photos, len(tuning))} tuning photos have a region to recolour")
+        for model in args.model:
+            s = measure(Colorizer.load(model), cases)
+            print(f"{model}: region error {s['region_error']:.2f} (automatic {s['region_error_automatic']:.2f}), "
+                  f"rest moved {s['rest_moved']:.2f}, {s['rest_moved_per_unit_removed']:.3f} per unit removed")
+    except (ColorizeError, OSError, ValueError) as error:  # bad config, photos or model: one line
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
