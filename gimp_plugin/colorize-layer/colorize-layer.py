@@ -135,14 +135,15 @@ def offer(suggestions):
     palette = Gimp.Palette.get_by_name(SUGGESTIONS_PALETTE) or Gimp.Palette.new(SUGGESTIONS_PALETTE)
     while palette.get_color_count():
         palette.delete_entry(0)
-    hexes = [f"#{red:02x}{green:02x}{blue:02x}" for red, green, blue, _ in suggestions]
-    names = [f"{colour} {probability:.0%}" for colour, (*_, probability) in zip(hexes, suggestions)]
-    colours = [Gegl.Color.new(colour) for colour in hexes]
-    for name, colour in zip(names, colours):
-        palette.add_entry(name, colour)
+    names = []
+    for rank, (red, green, blue, probability) in enumerate(suggestions):
+        hex_colour = f"#{red:02x}{green:02x}{blue:02x}"
+        colour = Gegl.Color.new(hex_colour)
+        names.append(f"{hex_colour} {probability:.0%}")
+        palette.add_entry(names[-1], colour)
+        if rank == 0:
+            Gimp.context_set_foreground(colour)
     Gimp.context_set_palette(palette)
-    if colours:
-        Gimp.context_set_foreground(colours[0])
     return names
 
 
