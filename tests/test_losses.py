@@ -92,3 +92,34 @@ def test_decoded_term_scores_the_blend_users_see():
 def test_decoded_term_needs_decode_settings():
     with pytest.raises(ValueError, match="decode"):
         HybridLoss(decoded_weight=1.0)
+
+
+def test_teacher_outputs_are_the_targets_of_its_crops():
+    """Crops marked for the teacher are scored against its outputs, not the ground truth; the others
+    against the ground truth."""
+    decode = {"temperature": 0.2, "mix": 0.4}
+    loss = HybridLoss(decoded_weight=10.0, decode=decode)
+    rng = np.random.default_rng(2)
+    bins = len(ab_grid.BIN_CENTRES)
+    target = rng.uniform(-0.4, 0.4, (2, 8, 8, 2)).astype(np.float32)
+    student = {"logits": tf.constant(rng.normal(0, 2, (2, 8, 8, bins)).astype(np.float32)),
+               "ab": tf.constant(rng.uniform(-0.4, 0.4, (2, 8, 8, 2)).astype(np.float32))}
+    teacher = {"logits": tf.constant(rng.normal(0, 2, (2, 8, 8, bins)).astype(np.float32)),
+               "ab": tf.constant(rng.uniform(-0.4, 0.4, (2, 8, 8, 2)).astype(np.float32)),
+               "crops": tf.constant([True, False])}
+
+    def total(truth, outputs=student):
+        return float(loss(tf.constant(truth), outputs, teacher)["loss"])
+
+    moved_first, moved_second = target.copy(), target.copy()
+    moved_first[0] += 0.3
+    moved_second[1] += 0.3
+    assert total(moved_first) == pytest.approx(total(target), rel=1e-6)  # the teacher's crop ignores the truth
+    assert total(moved_second) != pytest.approx(total(target), rel=1e-3)
+    # a student that is the teacher on its crop loses less than one that is not
+    like_teacher = {name: tf.concat([teacher[name][:1], student[name][1:]], axis=0) for name in ("logits", "ab")}
+    assert total(target, like_teacher) < total(target)
+    def plain(truth):  # without a teacher, both crops follow the truth
+        return float(loss(tf.constant(truth), student)["loss"])
+
+    assert plain(moved_first) != pytest.approx(plain(target), rel=1e-3)

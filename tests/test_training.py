@@ -183,6 +183,36 @@ def test_validation_and_export_see_the_moving_average(photos, tmp_path):
         np.testing.assert_array_equal(after.numpy(), before)  # training goes on from its own weights
 
 
+def test_a_teacher_holds_the_automatic_mode(photos, tmp_path):
+    """Trained on crops without hints, a student that starts as its teacher stays near it; without the
+    teacher the same steps pull it toward the photos' own colours. (A random network as teacher: its
+    batch statistics are off, so the student moves some way all the same.)"""
+    from training import data
+    from training.train import Trainer, load_config
+
+    steps = 20
+    base = {**load_config(str(write_config(tmp_path, photos, steps=steps))), "learning_rate": 0.003, "ema": None}
+    first = Trainer(base, tmp_path / "start")  # a random network: the teacher and the start
+    teacher = first.export()
+    inputs = data.to_model_batch(next(first.iterator).numpy(), first.channels)[0]
+    taught_colours = load_keras(teacher).predict(inputs, verbose=0)["ab"]
+
+    def drift(config: dict, run: Path) -> float:
+        """How far the student's automatic colours moved from the teacher's."""
+        trainer = Trainer(config, run)
+        trainer.initialise_from(teacher)
+        for _ in range(steps):
+            trainer._train_step(*data.to_model_batch(next(trainer.iterator).numpy(), trainer.channels))
+        colours = load_keras(trainer.export()).predict(inputs, verbose=0)["ab"]
+        return float(np.abs(colours - taught_colours).mean())
+
+    taught, untaught = drift({**base, "teacher": str(teacher)}, tmp_path / "taught"), drift(base, tmp_path / "free")
+    # the batch norms' running statistics move either way (0.014 of ab / 128 here), the rest only without
+    assert taught < 0.75 * untaught, (taught, untaught)
+    with pytest.raises(ValueError, match="hints"):
+        Trainer({**base, "teacher": str(teacher), "hints": False}, tmp_path / "refused")
+
+
 def test_soup_averages_the_runs_weights(tmp_path):
     from colorize_model.export import build_model, export_model
     from colorize_model.models import ModelConfig

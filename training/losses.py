@@ -10,6 +10,13 @@ Neither term scores what users see: the decoded blend of both heads. An
 optional third term (``decoded_weight``) does, as the ab distance of the
 decoded output (Euclidean, not squared, so an unsure pixel is pulled toward
 the most likely colour rather than toward the desaturating mean).
+
+A hint model trained on from the default drifts in its automatic mode: the
+rebalanced classifier keeps growing more colourful and less accurate (on 150
+validation photos, 8,000 steps on: ΔE2000 9.33 -> 9.97, colourfulness 0.42 ->
+0.55), while its hints get better. A ``teacher`` (the default it started from)
+holds the automatic mode: for crops without hints its outputs are the
+targets, so the student learns hints and keeps the teacher's automatic colours.
 """
 
 from __future__ import annotations
@@ -56,11 +63,21 @@ class HybridLoss:
             raise ValueError("decoded_weight needs the model's decode settings (config 'decode')")
         self.blend = AnnealedMeanBlend(**decode) if decoded_weight else None
 
-    def __call__(self, target_ab: tf.Tensor, outputs: dict) -> dict:
+    def __call__(self, target_ab: tf.Tensor, outputs: dict, teacher: dict | None = None) -> dict:
+        """The loss of ``outputs`` (logits, ab) against ground-truth ``target_ab`` (ab / 128); where
+        ``teacher["crops"]`` (N,) is true, against the teacher's ``logits`` and ``ab`` instead."""
         logits, predicted_ab = outputs["logits"], outputs["ab"]
         size = tf.shape(logits)[1:3]
         target = tf.image.resize(target_ab, size, method="area")  # ab / 128 at the heads' scale
         soft = soft_encode(target * AB_SCALE, self.centres)
+        decoded_target = target
+        if teacher is not None:
+            crops = teacher["crops"][:, None, None, None]
+            teacher_logits, teacher_ab = (tf.cast(teacher[name], tf.float32) for name in ("logits", "ab"))
+            soft = tf.where(crops, tf.nn.softmax(teacher_logits), soft)
+            if self.blend is not None:
+                decoded_target = tf.where(crops, self.blend(teacher_logits, teacher_ab), target)
+            target = tf.where(crops, teacher_ab, target)
         pixel_weight = tf.gather(self.class_weights, tf.argmax(soft, axis=-1))
         cross_entropy = -tf.reduce_sum(soft * tf.nn.log_softmax(logits, axis=-1), axis=-1)
         classification = tf.reduce_mean(cross_entropy * pixel_weight)
@@ -68,7 +85,7 @@ class HybridLoss:
         total = classification + self.regression_weight * regression
         terms = {"classification": classification, "regression": regression}
         if self.decoded_weight:
-            error = target - self.blend(logits, predicted_ab)
+            error = decoded_target - self.blend(logits, predicted_ab)
             terms["decoded"] = tf.reduce_mean(tf.sqrt(tf.reduce_sum(tf.square(error), axis=-1) + 1e-6))
             total += self.decoded_weight * terms["decoded"]
         return {"loss": total, **terms}

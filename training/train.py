@@ -54,6 +54,12 @@ class Trainer:
             keras.mixed_precision.set_global_policy("mixed_bfloat16")
         with self.place.strategy.scope():
             self.model = architectures.build_for_training(config["architecture"])
+            self.teacher = None
+            if config.get("teacher"):  # holds the automatic mode (losses.py): crops without hints follow it
+                if not config.get("hints"):
+                    raise ValueError("a teacher holds a hint model's automatic mode: it needs 'hints: true'")
+                self.teacher = architectures.build_for_training(config["architecture"])
+                self._load_weights(self.teacher, Path(config["teacher"]))
         if self.place.distributed:
             distribute.synchronize_batch_norm(self.model)
         keras.mixed_precision.set_global_policy("float32")  # exports stay float32
@@ -107,8 +113,12 @@ class Trainer:
                 for name, value in results.items()}
 
     def _replica_step(self, inputs, target):
+        teacher = None
+        if self.teacher is not None:
+            teacher = {**self.teacher(inputs, training=False),
+                       "crops": tf.reduce_max(inputs[..., -1], axis=[1, 2]) == 0}  # no hint mask: no hints
         with tf.GradientTape() as tape:
-            result = self.loss(target, self.model(inputs, training=True))
+            result = self.loss(target, self.model(inputs, training=True), teacher)
             loss = result["loss"] / self.place.replicas if self.place.distributed else result["loss"]
         gradients = tape.gradient(loss, self.model.trainable_variables)  # summed over the replicas
         self.optimizer.apply_gradients(zip(gradients, self.model.trainable_variables))
@@ -120,10 +130,14 @@ class Trainer:
 
     def initialise_from(self, folder: Path) -> None:
         """Start from an exported model's weights (e.g. the package's default)."""
-        config = self.model_config()
-        network = architectures.for_inference(config.architecture, self.model, **config.architecture_args)
-        network.set_weights(load_keras(folder).get_weights())
+        self._load_weights(self.model, folder)
         tqdm.write(f"initialised from {folder}")
+
+    def _load_weights(self, model: keras.Model, folder: Path) -> None:
+        """An exported model's weights into a training network."""
+        config = self.model_config()
+        network = architectures.for_inference(config.architecture, model, **config.architecture_args)
+        network.set_weights(load_keras(folder).get_weights())
 
     def restore(self) -> None:
         if self.manager.latest_checkpoint:
