@@ -48,6 +48,19 @@ def test_natural_hints_hold_the_photos_own_colour():
     assert np.array_equal(again, planes)  # the same draws: resumed runs see the same hints
 
 
+def test_the_share_of_crops_without_hints_is_a_setting():
+    ab = two_halves()
+    lightness = np.full(ab.shape[:3], 50, np.float32)
+
+    def hinted_crops(share: float) -> int:
+        planes, _ = hints.simulate(ab, lightness, np.random.default_rng(3), no_hint_share=share)
+        return int((planes[..., 2].reshape(len(ab), -1).max(axis=1) > 0).sum())
+
+    assert hinted_crops(1.0) == 0
+    assert hinted_crops(0.0) == len(ab)
+    assert 0 < hinted_crops(hints.NO_HINT_SHARE) < len(ab)
+
+
 def test_recoloured_region_is_hinted_and_is_the_target():
     ab, lightness = stripes()
     planes, target = hints.simulate(ab, lightness, np.random.default_rng(2), recolour_share=1.0)

@@ -146,17 +146,19 @@ def validation_batches(paths: list[str], *, size: int, batch: int) -> tf.data.Da
 
 
 def to_model_batch(rgb: np.ndarray, input_channels: int, rng: np.random.Generator | None = None,
-                   recolour_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                   recolour_share: float = 0.0,
+                   no_hint_share: float = hints.NO_HINT_SHARE) -> tuple[np.ndarray, np.ndarray]:
     """uint8 RGB batch -> (network input: L* then hint channels, target ab / 128).
 
     The hint channels are simulated from the photo when ``rng`` is given
-    (``training.hints``; ``recolour_share`` of hinted crops get a recoloured
-    region, in the target too), zeros (no hints) otherwise.
+    (``training.hints``: none in ``no_hint_share`` of the crops; ``recolour_share``
+    of hinted crops get a recoloured region, in the target too), zeros (no
+    hints) otherwise.
     """
     lab_batch = lab.rgb_to_lab(rgb)
     target = lab_batch[..., 1:] / lab.AB_SCALE
     inputs = np.zeros(rgb.shape[:3] + (input_channels,), dtype=np.float32)
     inputs[..., 0] = lab_batch[..., 0]
     if rng is not None and input_channels > 1:
-        inputs[..., 1:], target = hints.simulate(target, inputs[..., 0], rng, recolour_share)
+        inputs[..., 1:], target = hints.simulate(target, inputs[..., 0], rng, recolour_share, no_hint_share)
     return inputs, target

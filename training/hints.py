@@ -86,16 +86,16 @@ def recolour(ab: np.ndarray, inside: np.ndarray, rng: np.random.Generator) -> np
 
 
 def simulate(ab: np.ndarray, lightness: np.ndarray, rng: np.random.Generator,
-             recolour_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+             recolour_share: float = 0.0, no_hint_share: float = NO_HINT_SHARE) -> tuple[np.ndarray, np.ndarray]:
     """(hint channels (N, H, W, 3): ab / 128 of the hinted colour, then the mask; the target
     ab / 128) for a batch of ground-truth ab / 128 planes (N, H, W, 2) and their L* (N, H, W).
-    In ``recolour_share`` of the hinted crops one region is recoloured (``recolour``) and its
-    first disk lies in it."""
+    ``no_hint_share`` of the crops get no hints; in ``recolour_share`` of the hinted ones one
+    region is recoloured (``recolour``) and its first disk lies in it."""
     n, height, width, _ = ab.shape
     hints = np.zeros((n, height, width, HINT_CHANNELS), np.float32)
     target = ab.copy()
     for i in range(n):
-        if rng.random() < NO_HINT_SHARE:
+        if rng.random() < no_hint_share:
             continue
         points = min(int(rng.geometric(1.0 / MEAN_POINTS)), MAX_POINTS)
         inside = region(target[i], lightness[i], rng) if recolour_share and rng.random() < recolour_share else None

@@ -28,7 +28,7 @@ from colorize_model.evaluate import evaluate_sets
 from colorize_model.export import export_model, load_keras
 from colorize_model.models import ModelConfig
 
-from . import data, distribute, losses
+from . import data, distribute, hints, losses
 
 SAMPLES = 6  # validation photos shown in TensorBoard at each export
 VALIDATION_HINT_SEED = 2**31  # the validation hints: the same draws at every export, apart from any run seed
@@ -206,7 +206,8 @@ class Trainer:
         while int(self.step) < total and not stop["asked"]:
             rgb = next(self.iterator).numpy()
             result = self._train_step(*data.to_model_batch(rgb, self.channels, self.hint_rng(int(self.step)),
-                                                            self.config.get("hint_recolour", 0.0)))
+                                                            self.config.get("hint_recolour", 0.0),
+                                                            self.config.get("no_hint_share", hints.NO_HINT_SHARE)))
             self.step.assign_add(1)
             step = int(self.step)
             bar.update(1)
