@@ -164,9 +164,10 @@ def test_tuning_picks_the_best_vivid_setting():
 def test_validation_and_export_see_the_moving_average(photos, tmp_path):
     """With ``ema`` set, the optimizer averages the weights; export swaps the average in, then back."""
     from training import data
-    from training.train import Trainer, load_config
+    from training.run_config import read
+    from training.train import Trainer
 
-    config = {**load_config(str(write_config(tmp_path, photos, steps=3))), "ema": 0.5, "deterministic": False}
+    config = {**read(write_config(tmp_path, photos, steps=3)), "ema": 0.5, "deterministic": False}
     trainer = Trainer(config, tmp_path / "run")
     weights = trainer.model.trainable_variables
     expected = None
@@ -188,10 +189,11 @@ def test_a_teacher_holds_the_automatic_mode(photos, tmp_path):
     teacher the same steps pull it toward the photos' own colours. (A random network as teacher: its
     batch statistics are off, so the student moves some way all the same.)"""
     from training import data
-    from training.train import Trainer, load_config
+    from training.run_config import read
+    from training.train import Trainer
 
     steps = 20
-    base = {**load_config(str(write_config(tmp_path, photos, steps=steps))), "learning_rate": 0.003, "ema": None}
+    base = {**read(write_config(tmp_path, photos, steps=steps)), "learning_rate": 0.003, "ema": None}
     first = Trainer(base, tmp_path / "start")  # a random network: the teacher and the start
     teacher = first.export()
     inputs = data.to_model_batch(next(first.iterator).numpy(), first.channels)[0]

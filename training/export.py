@@ -14,16 +14,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import keras
 import tensorflow as tf
-import yaml
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from colorize_model import architectures
 from colorize_model.export import build_model, export_model, load_keras
 from colorize_model.models import CONFIG_FILE, ModelConfig
+
+from . import run_config
 
 ROWS = [("auc", "AuC", "{:.3f}"), ("auc_rebalanced", "AuC, rebalanced", "{:.3f}"), ("psnr", "PSNR (dB)", "{:.2f}"),
         ("ssim", "SSIM", "{:.4f}"), ("ciede2000", "ΔE2000 (lower is better)", "{:.2f}"),
@@ -172,6 +174,10 @@ def main() -> None:
     parser.add_argument("--hints-report", type=Path, help="an evaluate --hints sweep report, for the hints table")
     parser.add_argument("--hints-figure", help="path of the hint curve picture, relative to the card")
     args = parser.parse_args()
+    try:  # the run's config says how long it trained, unless --trained does
+        settings = run_config.read(args.run / "config.yaml", needs=() if args.trained else ("steps", "batch", "crop"))
+    except ValueError as error:
+        sys.exit(f"error: {error}")
 
     source = args.run / "export"
     config = ModelConfig.from_file(source / CONFIG_FILE)
@@ -185,9 +191,8 @@ def main() -> None:
     if report:
         (folder / "metrics.json").write_text(json.dumps(report, indent=1))
     notes = args.notes.read_text() if args.notes else "Not yet written."
-    run_config = yaml.safe_load((args.run / "config.yaml").read_text())
-    trained_text = args.trained or (f"{run_config['steps']} steps of {run_config['batch']} crops"
-                                    f" of {run_config['crop']}²")
+    trained_text = args.trained or (f"{settings['steps']} steps of {settings['batch']} crops"
+                                    f" of {settings['crop']}²")
     sweep = json.loads(args.hints_report.read_text())["sweep"] if args.hints_report else None
     card = model_card(config, model, report, trained_text, notes, hints_section(sweep, args.hints_figure))
     (folder / "MODEL_CARD.md").write_text(card)

@@ -27,14 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from colorize_model import Colorizer, lab
 from colorize_model.errors import ColorizeError
 from colorize_model.evaluate import gray_input, load_ground_truth
 from colorize_model.simulated_hints import disk_radius, seed_for
 
-from . import hints
+from . import hints, run_config
 from .data import split_photos, tuning_and_check_photos
 
 
@@ -80,17 +79,6 @@ def measure(colorizer: Colorizer, cases: list[Case]) -> dict[str, float]:
     return scores
 
 
-def _training_config(path: Path) -> dict:
-    """A training config's settings; ValueError, naming the file, for anything else."""
-    try:
-        config = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ValueError(f"{path}: not readable YAML ({str(error).splitlines()[0]})") from None
-    if not isinstance(config, dict) or "data" not in config:
-        raise ValueError(f"{path}: not a training config (no 'data' folder)")
-    return config
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True, type=Path, help="a training config: its data and validation split")
@@ -101,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.photos < 1:
         parser.error(f"--photos {args.photos}: try at least one photo")
     try:
-        config = _training_config(args.config)
+        config = run_config.read(args.config, needs=("data",))
         _, validation = split_photos(config["data"], config.get("validation_percent", 2))
         tuning, _ = tuning_and_check_photos(validation)
         cases = [case for path in tuning[:args.photos]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -24,26 +25,22 @@ import yaml
 from tqdm import tqdm
 
 from colorize_model import Colorizer, architectures, lab
+from colorize_model.errors import ColorizeError
 from colorize_model.evaluate import evaluate_sets
 from colorize_model.export import export_model, load_keras
 from colorize_model.models import ModelConfig
 
-from . import data, distribute, hints, losses
+from . import data, distribute, hints, losses, run_config
 
 SAMPLES = 6  # validation photos shown in TensorBoard at each export
 VALIDATION_HINT_SEED = 2**31  # the validation hints: the same draws at every export, apart from any run seed
-
-
-def load_config(path: str) -> dict:
-    with open(path) as handle:
-        return yaml.safe_load(handle)
 
 
 class Trainer:
     """One training run: the model, its optimizer, its data, and its run folder."""
 
     def __init__(self, config: dict, run_dir: Path):
-        self.config = config
+        self.config = run_config.check(config)
         self.run_dir = run_dir
         self.channels = config.get("input_channels", 1)
         self.place = distribute.placement(config)  # first: devices and collectives are set up before use
@@ -56,8 +53,6 @@ class Trainer:
             self.model = architectures.build_for_training(config["architecture"])
             self.teacher = None
             if config.get("teacher"):  # holds the automatic mode (losses.py): crops without hints follow it
-                if not config.get("hints"):
-                    raise ValueError("a teacher holds a hint model's automatic mode: it needs 'hints: true'")
                 self.teacher = architectures.build_for_training(config["architecture"])
                 self._load_weights(self.teacher, Path(config["teacher"]))
         if self.place.distributed:
@@ -272,16 +267,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="override the config's number of steps")
     parser.add_argument("--data", help="override the config's training photo folder")
     args = parser.parse_args()
-    config = load_config(args.config)
-    config.update({k: v for k, v in (("steps", args.steps), ("data", args.data)) if v is not None})
-    run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
-    trainer = Trainer(config, run_dir)
-    if args.init_from:
-        trainer.initialise_from(args.init_from)
-    if args.resume:
-        trainer.restore()
+    try:  # a bad config, teacher or starting model: one line, before any training
+        config = run_config.read(args.config)
+        config.update({k: v for k, v in (("steps", args.steps), ("data", args.data)) if v is not None})
+        run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+        trainer = Trainer(config, run_dir)
+        if args.init_from:
+            trainer.initialise_from(args.init_from)
+        if args.resume:
+            trainer.restore()
+    except (ColorizeError, OSError, ValueError) as error:
+        sys.exit(f"error: {error}")
     trainer.run()
 
 

@@ -40,12 +40,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 from pathlib import Path
 
 import cv2
 import keras
 import numpy as np
-import yaml
 from PIL import Image
 from tqdm import tqdm
 
@@ -53,6 +53,7 @@ from colorize_model import ab_grid, lab, metrics
 from colorize_model.export import load_keras
 from colorize_model.pipeline import mirror_mean, mirrored, render
 
+from . import run_config
 from .data import split_photos, tuning_and_check_photos
 
 TEMPERATURES = (0.1, 0.2, 0.3, 0.38, 0.5, 0.7, 1.0)
@@ -142,7 +143,10 @@ def main() -> None:
                         help="take the most colourful setting within this much of the best by the criterion "
                              "(default 0: the best; for ΔE2000, 0.05 is about two standard errors over 200 photos)")
     args = parser.parse_args()
-    config = yaml.safe_load((args.run / "config.yaml").read_text())
+    try:
+        config = run_config.read(args.run / "config.yaml", needs=("data", "render_size"))
+    except ValueError as error:
+        sys.exit(f"error: {error}")
     _, validation = split_photos(config["data"], config.get("validation_percent", 2))
     sizes = [int(s) for s in args.render_sizes.split(",")] if args.render_sizes else [config["render_size"]]
     tuning, _ = tuning_and_check_photos(validation)

@@ -1,0 +1,47 @@
+"""Training configs (the YAML files of training/configs and a run's config.yaml), read and checked.
+
+One reader for every command that takes a config, without TensorFlow (so a
+quick command such as ``training.locality`` does not pay its start-up), and
+with one-line errors naming the file: a config that is not YAML, not a
+mapping, lacks what the command needs, or holds a share outside 0..1 is
+refused before any work starts, rather than failing with a traceback, or
+training silently on something else, hours later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+TRAINING = ("architecture", "data", "steps", "batch", "crop", "learning_rate")  # what a run needs
+SHARES = ("no_hint_share", "hint_recolour")  # fractions of the crops
+
+
+def read(path: str | Path, needs: tuple[str, ...] = TRAINING) -> dict:
+    """The settings of the config at ``path``; ValueError, naming the file, for anything unusable."""
+    path = Path(path)
+    try:
+        config = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read the config ({error.strerror})") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not readable YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: not a training config (not a mapping of settings)")
+    missing = [key for key in needs if key not in config]
+    if missing:
+        raise ValueError(f"{path}: not a training config (no {', '.join(repr(key) for key in missing)})")
+    return check(config, str(path))
+
+
+def check(config: dict, source: str = "config") -> dict:
+    """``config`` if its settings agree with each other; ValueError naming ``source`` otherwise."""
+    for key in SHARES:
+        value = config.get(key)
+        a_share = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+        if value is not None and not a_share:
+            raise ValueError(f"{source}: {key} is a share of the crops, from 0 to 1 (got {value!r})")
+    if config.get("teacher") and not config.get("hints"):
+        raise ValueError(f"{source}: a teacher holds a hint model's automatic mode: it needs 'hints: true'")
+    return config
