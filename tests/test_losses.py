@@ -123,3 +123,23 @@ def test_teacher_outputs_are_the_targets_of_its_crops():
         return float(loss(tf.constant(truth), student)["loss"])
 
     assert plain(moved_first) != pytest.approx(plain(target), rel=1e-3)
+
+
+def test_the_teachers_crops_can_weigh_every_pixel_alike():
+    """rebalance_teacher=False: on the teacher's crops the classification is the plain soft cross-entropy
+    (every pixel weight 1); the other crops keep their rebalancing."""
+    rng = np.random.default_rng(4)
+    bins = len(ab_grid.BIN_CENTRES)
+    target = tf.constant(rng.uniform(-0.4, 0.4, (2, 8, 8, 2)).astype(np.float32))
+    student = {"logits": tf.constant(rng.normal(0, 2, (2, 8, 8, bins)).astype(np.float32)),
+               "ab": tf.constant(rng.uniform(-0.4, 0.4, (2, 8, 8, 2)).astype(np.float32))}
+    teacher_logits = tf.constant(rng.normal(0, 2, (2, 8, 8, bins)).astype(np.float32))
+    teacher = {"logits": teacher_logits, "ab": student["ab"], "crops": tf.constant([True, True])}
+    plain = -tf.reduce_sum(tf.nn.softmax(teacher_logits) * tf.nn.log_softmax(student["logits"]), axis=-1)
+    unweighted = HybridLoss(rebalance_teacher=False)(target, student, teacher)["classification"]
+    weighted = HybridLoss()(target, student, teacher)["classification"]
+    assert float(unweighted) == pytest.approx(float(tf.reduce_mean(plain)), rel=1e-5)
+    assert float(weighted) != pytest.approx(float(unweighted), rel=1e-3)
+    no_teacher = {**teacher, "crops": tf.constant([False, False])}
+    assert float(HybridLoss(rebalance_teacher=False)(target, student, no_teacher)["classification"]) == \
+        pytest.approx(float(HybridLoss()(target, student, no_teacher)["classification"]), rel=1e-6)
