@@ -55,6 +55,14 @@ def test_shares_from_0_to_1_are_kept(value):
         "no_hint_share": value, "hint_recolour": value}
 
 
+@pytest.mark.parametrize("key, value", [("steps", 0), ("steps", 2.5), ("batch", -4), ("crop", "128"),
+                                        ("crop", True), ("learning_rate", 0), ("learning_rate", "1e-4"),
+                                        ("learning_rate", float("nan")), ("learning_rate", 3)])
+def test_counts_and_rates_out_of_range_are_refused(key, value):
+    with pytest.raises(ValueError, match=key):
+        run_config.check({key: value})
+
+
 def test_a_teacher_needs_hints():
     with pytest.raises(ValueError, match="hints: true"):
         run_config.check({"teacher": "colorize_model/default"})
@@ -73,6 +81,7 @@ def train(tmp_path: Path, **changes) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("changes, message", [
     ({"no_hint_share": 2}, "no_hint_share is a share"),
     ({"teacher": "no/such/model"}, "no/such/model"),
+    ({"steps": 0}, "steps must be"),
 ])
 def test_training_refuses_a_bad_config_in_one_line_before_starting(tmp_path, changes, message):
     done = train(tmp_path, **changes)

@@ -3,8 +3,9 @@
 One reader for every command that takes a config, without TensorFlow (so a
 quick command such as ``training.locality`` does not pay its start-up), and
 with one-line errors naming the file: a config that is not YAML, not a
-mapping, lacks what the command needs, or holds a share outside 0..1 is
-refused before any work starts, rather than failing with a traceback, or
+mapping, lacks what the command needs, or holds a share outside 0..1, a
+count below 1 or a learning rate that is not one (YAML reads ``1e-4``, without
+a dot, as text) is refused before any work starts, rather than failing with a traceback, or
 training silently on something else, hours later.
 """
 
@@ -16,6 +17,7 @@ import yaml
 
 TRAINING = ("architecture", "data", "steps", "batch", "crop", "learning_rate")  # what a run needs
 SHARES = ("no_hint_share", "hint_recolour")  # fractions of the crops
+COUNTS = ("steps", "batch", "crop")  # whole numbers above 0
 
 
 def read(path: str | Path, needs: tuple[str, ...] = TRAINING) -> dict:
@@ -42,6 +44,13 @@ def check(config: dict, source: str = "config") -> dict:
         a_share = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
         if value is not None and not a_share:
             raise ValueError(f"{source}: {key} is a share of the crops, from 0 to 1 (got {value!r})")
+    for key in COUNTS:
+        value = config.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{source}: {key} must be a whole number above 0 (got {value!r})")
+    rate = config.get("learning_rate")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < 1):
+        raise ValueError(f"{source}: learning_rate must be a number between 0 and 1 (got {rate!r})")
     if config.get("teacher") and not config.get("hints"):
         raise ValueError(f"{source}: a teacher holds a hint model's automatic mode: it needs 'hints: true'")
     return config
