@@ -20,6 +20,17 @@ SHARES = ("no_hint_share", "hint_recolour")  # fractions of the crops
 COUNTS = ("steps", "batch", "crop")  # whole numbers above 0
 
 
+def _number(value: object, kinds: type | tuple = (int, float)) -> bool:
+    return isinstance(value, kinds) and not isinstance(value, bool)  # YAML's true is no number
+
+
+RULES = {  # setting -> (test, what it must be)
+    **{key: (lambda v: _number(v) and 0 <= v <= 1, "is a share of the crops, from 0 to 1") for key in SHARES},
+    **{key: (lambda v: _number(v, int) and v >= 1, "must be a whole number above 0") for key in COUNTS},
+    "learning_rate": (lambda v: _number(v) and 0 < v < 1, "must be a number between 0 and 1"),
+}
+
+
 def read(path: str | Path, needs: tuple[str, ...] = TRAINING) -> dict:
     """The settings of the config at ``path``; ValueError, naming the file, for anything unusable."""
     path = Path(path)
@@ -39,18 +50,10 @@ def read(path: str | Path, needs: tuple[str, ...] = TRAINING) -> dict:
 
 def check(config: dict, source: str = "config") -> dict:
     """``config`` if its settings agree with each other; ValueError naming ``source`` otherwise."""
-    for key in SHARES:
+    for key, (test, rule) in RULES.items():
         value = config.get(key)
-        a_share = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
-        if value is not None and not a_share:
-            raise ValueError(f"{source}: {key} is a share of the crops, from 0 to 1 (got {value!r})")
-    for key in COUNTS:
-        value = config.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ValueError(f"{source}: {key} must be a whole number above 0 (got {value!r})")
-    rate = config.get("learning_rate")
-    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < 1):
-        raise ValueError(f"{source}: learning_rate must be a number between 0 and 1 (got {rate!r})")
+        if value is not None and not test(value):
+            raise ValueError(f"{source}: {key} {rule} (got {value!r})")
     if config.get("teacher") and not config.get("hints"):
         raise ValueError(f"{source}: a teacher holds a hint model's automatic mode: it needs 'hints: true'")
     return config
