@@ -143,3 +143,28 @@ def test_the_teachers_crops_can_weigh_every_pixel_alike():
     no_teacher = {**teacher, "crops": tf.constant([False, False])}
     assert float(HybridLoss(rebalance_teacher=False)(target, student, no_teacher)["classification"]) == \
         pytest.approx(float(HybridLoss()(target, student, no_teacher)["classification"]), rel=1e-6)
+
+
+def test_the_teachers_crops_can_weigh_more():
+    """teacher_weight scales every term of the teacher's crops and leaves the others as they were."""
+    decode = {"temperature": 0.2, "mix": 0.4}
+    rng = np.random.default_rng(5)
+    bins = len(ab_grid.BIN_CENTRES)
+    target = tf.constant(rng.uniform(-0.4, 0.4, (2, 8, 8, 2)).astype(np.float32))
+    student = {"logits": tf.constant(rng.normal(0, 2, (2, 8, 8, bins)).astype(np.float32)),
+               "ab": tf.constant(rng.uniform(-0.4, 0.4, (2, 8, 8, 2)).astype(np.float32))}
+    teacher = {"logits": tf.constant(rng.normal(0, 2, (2, 8, 8, bins)).astype(np.float32)),
+               "ab": tf.constant(rng.uniform(-0.4, 0.4, (2, 8, 8, 2)).astype(np.float32))}
+
+    def terms(weight, crops):
+        loss = HybridLoss(decoded_weight=10.0, decode=decode, teacher_weight=weight)
+        return {name: float(value) for name, value in
+                loss(target, student, {**teacher, "crops": tf.constant(crops)}).items()}
+
+    for name, value in terms(3.0, [True, True]).items():
+        assert value == pytest.approx(3.0 * terms(1.0, [True, True])[name], rel=1e-5)
+    assert terms(3.0, [False, False]) == pytest.approx(terms(1.0, [False, False]), rel=1e-6)
+    mixed = {weight: terms(weight, [True, False]) for weight in (0.0, 1.0, 3.0)}
+    assert mixed[0.0]["loss"] < mixed[1.0]["loss"]  # weight 0: the teacher's crop counts for nothing
+    assert mixed[3.0]["loss"] == pytest.approx(mixed[1.0]["loss"] + 2 * (mixed[1.0]["loss"] - mixed[0.0]["loss"]),
+                                               rel=1e-5)  # and each unit of weight adds its share once more

@@ -63,6 +63,26 @@ def test_counts_and_rates_out_of_range_are_refused(key, value):
         run_config.check({key: value})
 
 
+@pytest.mark.parametrize("loss_args, message", [
+    ({"smothing": 0.5}, "no setting 'smothing'"),
+    ({"rebalance_teacher": "no"}, "rebalance_teacher must be true or false"),
+    ({"teacher_weight": -1}, "teacher_weight must be a number from 0 up"),
+    ({"regression_weight": float("inf")}, "regression_weight must be"),
+    ({"smoothing": 1.5}, "smoothing must be a number from 0 to 1"),
+    ("hybrid", "loss_args must be a mapping"),
+    ({"decoded_weight": 10.0}, "needs the model's decode settings"),
+])
+def test_loss_settings_the_loss_has_not_or_of_the_wrong_kind_are_refused(loss_args, message):
+    with pytest.raises(ValueError, match=message):
+        run_config.check({"loss_args": loss_args})
+
+
+def test_loss_settings_of_the_right_kind_are_kept():
+    config = {"loss_args": {"smoothing": 0.5, "regression_weight": 50.0, "decoded_weight": 10, "teacher_weight": 2,
+                            "rebalance_teacher": False}, "decode": {"temperature": 0.2, "mix": 0.4}}
+    assert run_config.check(config) == config
+
+
 def test_a_teacher_needs_hints():
     with pytest.raises(ValueError, match="hints: true"):
         run_config.check({"teacher": "colorize_model/default"})
