@@ -39,3 +39,36 @@ def test_training_and_inference_share_weights():
 def test_unknown_architecture():
     with pytest.raises(ValueError, match="unknown architecture"):
         architectures.build("nope")
+
+
+def test_the_hint_branch_leaves_the_automatic_result_to_its_base():
+    """unet_branch: without any hint the output is its frozen base's exactly, whatever the branch's
+    weights; with hints the branch adds to it (once it has learnt anything: it starts at zero)."""
+    network = architectures.build_for_training("unet_branch", 64)
+    base = architectures.part_taking("unet_branch", network, "unet")
+    assert not base.trainable and network.trainable_weights
+    assert not {id(w) for w in network.trainable_weights} & {id(w) for w in base.weights}
+    rng = np.random.default_rng(3)
+    photo = np.zeros((1, 64, 64, 4), np.float32)
+    photo[..., 0] = rng.uniform(0, 100, (64, 64))
+    hinted = photo.copy()
+    hinted[0, 20:24, 30:34, 1:] = (0.4, -0.2, 1.0)
+
+    def outputs(model, inputs):
+        return {name: value.numpy() for name, value in model(inputs).items() if name != "features"}
+
+    for inputs in (photo, hinted):  # the branch's last layers start at zero
+        for name, value in outputs(network, inputs).items():
+            np.testing.assert_array_equal(value, outputs(base, inputs)[name])
+    for weight in network.trainable_weights:
+        weight.assign(rng.normal(0, 0.05, weight.shape))
+    for name, value in outputs(network, photo).items():
+        np.testing.assert_array_equal(value, outputs(base, photo)[name])
+    assert np.abs(outputs(network, hinted)["ab"] - outputs(base, hinted)["ab"]).max() > 1e-3
+
+
+def test_weights_go_only_where_they_fit():
+    network = architectures.build_for_training("unet_branch", 64)
+    assert architectures.part_taking("unet", network, "unet") is network
+    with pytest.raises(ValueError, match="'seed' model's weights do not fit a 'unet_branch'"):
+        architectures.part_taking("unet_branch", network, "seed")

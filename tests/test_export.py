@@ -10,7 +10,7 @@ from colorize_model.pipeline import Colorizer
 from colorize_model.runtime import RuntimeModel
 
 
-@pytest.mark.parametrize("name,channels,size", [("seed", 1, 128), ("unet", 4, 96)])
+@pytest.mark.parametrize("name,channels,size", [("seed", 1, 128), ("unet", 4, 96), ("unet_branch", 4, 64)])
 def test_runtime_matches_keras(tmp_path, name, channels, size):
     config = ModelConfig(name, 256, channels)
     model = architectures.build(name)

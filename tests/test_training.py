@@ -15,8 +15,9 @@ import yaml
 from PIL import Image
 from skimage import data as samples
 
-from colorize_model import Colorizer
-from colorize_model.export import load_keras
+from colorize_model import Colorizer, architectures
+from colorize_model.export import export_model, load_keras
+from colorize_model.models import ModelConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,7 +124,8 @@ def test_initialise_from_an_exported_model(photos, tmp_path):
 
     # export --from-checkpoint: the weights as trained, not the run's moving average
     raw = subprocess.run([sys.executable, "-m", "training.export", "--run", str(tmp_path / "first"),
-                          "--from-checkpoint", "--out", str(tmp_path / "raw")], cwd=ROOT, capture_output=True, text=True)
+                          "--from-checkpoint", "--out", str(tmp_path / "raw")],
+                         cwd=ROOT, capture_output=True, text=True)
     assert raw.returncode == 0, raw.stderr
     averaged, trained = start.get_weights(), load_keras(tmp_path / "raw").get_weights()
     assert any(not np.allclose(x, y) for x, y in zip(averaged, trained))
@@ -213,6 +215,30 @@ def test_a_teacher_holds_the_automatic_mode(photos, tmp_path):
     assert taught < 0.75 * untaught, (taught, untaught)
     with pytest.raises(ValueError, match="hints"):
         Trainer({**base, "teacher": str(teacher), "hints": False}, tmp_path / "refused")
+
+
+def test_a_hint_branch_trains_on_a_frozen_unet(photos, tmp_path):
+    """unet_branch from a unet export (--init-from fills its base): training changes the branch only,
+    so the exported model's automatic colours are the unet's, and its hinted ones are not."""
+    start = train(write_config(tmp_path, photos, steps=2), tmp_path / "unet")
+    assert start.wait(timeout=900) == 0
+    config = write_config(tmp_path, photos, steps=6, architecture="unet_branch", no_hint_share=0.0,
+                          learning_rate=0.01)
+    branch = train(config, tmp_path / "branch", "--init-from", str(tmp_path / "unet" / "export"))
+    log = branch.communicate(timeout=900)[0]
+    assert branch.returncode == 0 and "initialised from" in log, log
+    unet, trained = load_keras(tmp_path / "unet" / "export"), load_keras(tmp_path / "branch" / "export")
+    photo = np.zeros((2, 64, 64, 4), np.float32)
+    photo[..., 0] = np.random.default_rng(5).uniform(0, 100, (2, 64, 64))
+    hinted = photo.copy()
+    hinted[:, 8:40, 8:40, 1:] = (0.3, 0.3, 1.0)
+    np.testing.assert_allclose(trained(photo)["ab"].numpy(), unet(photo)["ab"].numpy(), atol=1e-6)
+    assert np.abs(trained(hinted)["ab"].numpy() - unet(hinted)["ab"].numpy()).max() > 1e-3
+    # a seed export fits neither part: one line, no traceback
+    export_model(architectures.build("seed"), ModelConfig("seed", 64, 1), tmp_path / "seed" / "export")
+    refused = train(config, tmp_path / "refused", "--init-from", str(tmp_path / "seed" / "export"))
+    output = refused.communicate(timeout=900)[0]
+    assert refused.returncode == 1 and "do not fit" in output and "Traceback" not in output, output
 
 
 def test_soup_averages_the_runs_weights(tmp_path):

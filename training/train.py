@@ -28,7 +28,7 @@ from colorize_model import Colorizer, architectures, lab
 from colorize_model.errors import ColorizeError
 from colorize_model.evaluate import evaluate_sets
 from colorize_model.export import export_model, load_keras
-from colorize_model.models import ModelConfig
+from colorize_model.models import CONFIG_FILE, ModelConfig
 
 from . import data, distribute, hints, losses, run_config
 
@@ -129,9 +129,10 @@ class Trainer:
         tqdm.write(f"initialised from {folder}")
 
     def _load_weights(self, model: keras.Model, folder: Path) -> None:
-        """An exported model's weights into a training network."""
-        config = self.model_config()
-        network = architectures.for_inference(config.architecture, model, **config.architecture_args)
+        """An exported model's weights into a training network (or into its base, see ``part_taking``)."""
+        config, source = self.model_config(), ModelConfig.from_file(folder / CONFIG_FILE)
+        part = architectures.part_taking(config.architecture, model, source.architecture)
+        network = architectures.for_inference(source.architecture, part, **config.architecture_args)
         network.set_weights(load_keras(folder).get_weights())
 
     def restore(self) -> None:

@@ -11,7 +11,7 @@ from importlib import import_module
 
 import keras
 
-ARCHITECTURES = ("seed", "unet")
+ARCHITECTURES = ("seed", "unet", "unet_branch")
 
 
 def _module(name: str):
@@ -35,3 +35,14 @@ def for_inference(name: str, network: keras.Model, **args) -> keras.Model:
     """The inference network around trained ``network``, sharing its weights."""
     module = _module(name)
     return module.for_inference(network, **args) if hasattr(module, "for_inference") else network
+
+
+def part_taking(name: str, network: keras.Model, source: str) -> keras.Model:
+    """The part of training ``network`` (architecture ``name``) that an exported ``source`` model's
+    weights fill: all of it, or the base of an architecture built on ``source`` (``unet_branch``)."""
+    if source == name:
+        return network
+    module = _module(name)
+    if getattr(module, "BASE", None) != source:
+        raise ValueError(f"a {source!r} model's weights do not fit a {name!r} network")
+    return module.base_of(network)

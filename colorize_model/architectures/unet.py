@@ -27,23 +27,11 @@ from keras import layers, ops
 
 from .. import ab_grid
 from ..lab import AB_SCALE, L_MAX
-from .layers import UpSampling2D
+from .layers import UpSampling2D, global_context, separable_block
 
 INPUT_CHANNELS = 4
 WIDTHS = (32, 64, 128, 256)  # at 1/2, 1/4, 1/8, 1/16 of the render size
 DILATIONS = (1, 2, 4, 8)
-
-
-def _separable_block(x, width: int, dilation: int = 1):
-    """Residual block: two (depthwise 3x3 -> pointwise -> BN) with ReLU."""
-    y = x
-    for i in range(2):
-        y = layers.DepthwiseConv2D(3, padding="same", dilation_rate=dilation, use_bias=False)(y)
-        y = layers.Conv2D(width, 1, use_bias=False)(y)
-        y = layers.BatchNormalization()(y)
-        if i == 0:
-            y = layers.ReLU()(y)
-    return layers.ReLU()(layers.Add()([x, y]))
 
 
 def _down(x, width: int):
@@ -56,13 +44,6 @@ def _up(x, skip, width: int):
     x = layers.Concatenate()([x, skip])
     x = layers.Conv2D(width, 1, use_bias=False)(x)
     return layers.ReLU()(layers.BatchNormalization()(x))
-
-
-def _global_context(x, width: int):
-    context = layers.GlobalAveragePooling2D(keepdims=True)(x)
-    context = layers.Dense(width, activation="relu")(context)
-    context = layers.Dense(width)(context)
-    return layers.ReLU()(layers.Add()([x, context]))
 
 
 class AnnealedMeanBlend(layers.Layer):
@@ -93,15 +74,15 @@ def build_for_training(render_size: int | None = None) -> keras.Model:
     x = _down(x, WIDTHS[0])
     for width in WIDTHS[1:3]:
         x = _down(x, width)
-        x = _separable_block(_separable_block(x, width), width)
+        x = separable_block(separable_block(x, width), width)
         skips.append(x)
     x = _down(x, WIDTHS[3])
     for dilation in DILATIONS:
-        x = _separable_block(x, WIDTHS[3], dilation)
-    x = _global_context(x, WIDTHS[3])
+        x = separable_block(x, WIDTHS[3], dilation)
+    x = global_context(x, WIDTHS[3])
     for skip, width in zip(reversed(skips), reversed(WIDTHS[1:3])):
         x = _up(x, skip, width)
-        x = _separable_block(_separable_block(x, width), width)
+        x = separable_block(separable_block(x, width), width)
 
     logits = layers.Conv2D(len(ab_grid.BIN_CENTRES), 1, dtype="float32", name="logits")(x)
     ab = layers.Conv2D(2, 3, padding="same", activation="tanh", dtype="float32", name="ab")(x)
