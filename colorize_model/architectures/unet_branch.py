@@ -9,14 +9,16 @@ features (what the base knows about the objects), the hints at the heads'
 scale, and spreads them over the whole picture with dilated blocks and a
 global-context step; its outputs are added to the base's class logits and
 ab. The additions are multiplied by a gate that is 0 when a photo has no
-hints at all, so the automatic result is the base's exactly, and they start
-at zero (zero-initialised last layers, as in ControlNet), so training starts
-from the base's hint results too.
+hints at all, so the automatic result is the base's exactly (and without
+hints the branch is not run: the automatic path costs what the base's does),
+and they start at zero (zero-initialised last layers, as in ControlNet), so
+training starts from the base's hint results too.
 """
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import layers, ops
 
 from .. import ab_grid
@@ -24,16 +26,45 @@ from . import unet
 from .layers import global_context, separable_block
 
 BASE = "unet"  # the architecture whose exported weights the base takes (training --init-from)
+FEATURES = 64  # the base's last decoder width
 WIDTH = 128
 DILATIONS = (1, 2, 4, 8, 16)  # at 1/4 of the render: 40 cells at 160, all within reach
 HEAD_SCALE = 4  # the heads' cells are 4x4 render pixels
 
 
-class HintGate(layers.Layer):
-    """1 for a photo with any hint (a mask above 0 anywhere), else 0: (N, 1, 1, 1)."""
+def _branch() -> keras.Model:
+    """Base features and pooled hints in, additions to the class logits and ab out (zero at first)."""
+    features, hints = keras.Input((None, None, FEATURES)), keras.Input((None, None, 3))
+    x = layers.Concatenate()([features, hints])
+    x = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(WIDTH, 1, use_bias=False)(x)))
+    for dilation in DILATIONS:
+        x = separable_block(x, WIDTH, dilation)
+    x = global_context(x, WIDTH)
+    logits = layers.Conv2D(len(ab_grid.BIN_CENTRES), 1, kernel_initializer="zeros", dtype="float32")(x)
+    ab = layers.Conv2D(2, 3, padding="same", kernel_initializer="zeros", dtype="float32")(x)
+    return keras.Model([features, hints], [logits, ab], name="hint_branch")
 
-    def call(self, mask):
-        return ops.cast(ops.max(mask, axis=(1, 2, 3), keepdims=True) > 0, self.compute_dtype)
+
+class HintGate(layers.Layer):
+    """The branch's additions for photos with any hint, zero for the others; for a batch without
+    hints (every automatic colorize) the branch is not run at all (a conditional the runtime keeps)."""
+
+    def __init__(self, branch: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        self.branch = branch
+
+    def call(self, features, hints, mask):
+        gate = ops.cast(ops.max(mask, axis=(1, 2, 3), keepdims=True) > 0, "float32")
+
+        def run():
+            logits, ab = self.branch([features, hints])
+            return logits * gate, ab * gate
+
+        def skip():
+            size = ops.shape(features)[:3]
+            return (ops.zeros((*size, len(ab_grid.BIN_CENTRES)), "float32"), ops.zeros((*size, 2), "float32"))
+
+        return tf.cond(ops.max(gate) > 0, run, skip)
 
 
 def base_of(network: keras.Model) -> keras.Model:
@@ -52,17 +83,10 @@ def build_for_training(render_size: int | None = None) -> keras.Model:
     ab_hints, mask = inputs[..., 1:3], inputs[..., 3:]
     # the hints at the heads' scale: hinted ab summed over each cell's pixels, and the cell's hinted share
     pool = layers.AveragePooling2D(HEAD_SCALE)
-    x = layers.Concatenate()([out["features"], pool(ab_hints * mask), pool(mask)])
-    x = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(WIDTH, 1, use_bias=False)(x)))
-    for dilation in DILATIONS:
-        x = separable_block(x, WIDTH, dilation)
-    x = global_context(x, WIDTH)
-
-    gate = HintGate(dtype="float32")(mask)
-    logits = layers.Conv2D(len(ab_grid.BIN_CENTRES), 1, kernel_initializer="zeros", dtype="float32")(x)
-    ab = layers.Conv2D(2, 3, padding="same", kernel_initializer="zeros", dtype="float32")(x)
-    logits = layers.Add(dtype="float32", name="logits")([out["logits"], logits * gate])
-    ab = layers.Add(dtype="float32", name="ab")([out["ab"], ab * gate])
+    hints = layers.Concatenate()([pool(ab_hints * mask), pool(mask)])
+    more_logits, more_ab = HintGate(_branch(), dtype="float32", name="hint_gate")(out["features"], hints, mask)
+    logits = layers.Add(dtype="float32", name="logits")([out["logits"], more_logits])
+    ab = layers.Add(dtype="float32", name="ab")([out["ab"], more_ab])
     return keras.Model(inputs, {"logits": logits, "ab": ab}, name="unet_branch_training")
 
 
