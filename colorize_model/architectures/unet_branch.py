@@ -26,7 +26,7 @@ from . import unet
 from .layers import global_context, separable_block
 
 BASE = "unet"  # the architecture whose exported weights the base takes (training --init-from)
-FEATURES = 64  # the base's last decoder width
+FEATURES = unet.WIDTHS[1]  # the base's last decoder width
 WIDTH = 128
 DILATIONS = (1, 2, 4, 8, 16)  # at 1/4 of the render: 40 cells at 160, all within reach
 HEAD_SCALE = 4  # the heads' cells are 4x4 render pixels
@@ -92,9 +92,7 @@ def build_for_training(render_size: int | None = None) -> keras.Model:
 
 def build(render_size: int | None = None, temperature: float = 0.38, mix: float = 1.0) -> keras.Model:
     """The inference network: as the ``unet``'s, L* and hints in, ab / 128 and the bins' probabilities out."""
-    return unet.for_inference(build_for_training(render_size), temperature, mix)
+    return for_inference(build_for_training(render_size), temperature, mix)
 
 
-def for_inference(network: keras.Model, temperature: float = 0.38, mix: float = 1.0) -> keras.Model:
-    """The ``unet``'s decoder on a (trained) network."""
-    return unet.for_inference(network, temperature, mix)
+for_inference = unet.for_inference  # the same heads, so the same decoder
