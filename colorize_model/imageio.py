@@ -26,6 +26,12 @@ _SIXTEEN_BIT = 65535.0
 
 ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
 
+# What photos and scans come as. Pillow reads more, but some of those decode a
+# whole picture before its size is known (ICO, ICNS: a 1 MB icon holding a
+# 17000² PNG costs 1.1 GB) or run another program (EPS runs Ghostscript).
+READ_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "DIB", "GIF", "JPEG2000", "PPM")
+NOT_AN_IMAGE = "not an image in a format this tool reads (JPEG, PNG, TIFF, WebP, BMP, GIF, JPEG 2000, PNM)"
+
 # Pillow's save() names formats differently from file extensions.
 _FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
             ".webp": "WEBP", ".bmp": "BMP"}
@@ -48,10 +54,14 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
     try:
         if path.stat().st_size == 0:
             raise InputImageError(f"{name}: empty file")
-        with Image.open(path) as image:
-            check_size(image, max_pixels)
-            image.load()
-            return _upright(image)
+        with Image.open(path, formats=READ_FORMATS) as image:
+            try:
+                check_size(image, max_pixels)
+                image.load()
+                return _upright(image)
+            except BaseException:
+                image.close()  # frees the decoded pixels now: the error's traceback keeps ``image`` alive
+                raise
     except InputImageError:
         raise
     except FileNotFoundError:
@@ -59,7 +69,7 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
     except IsADirectoryError:
         raise InputImageError(f"{name}: is a folder, not an image") from None
     except UnidentifiedImageError:
-        raise InputImageError(f"{name}: not an image (or a format Pillow cannot read)") from None
+        raise InputImageError(f"{name}: {NOT_AN_IMAGE}") from None
     except Image.DecompressionBombError:  # Pillow's own check, at twice MAX_PIXELS
         raise ImageTooLargeError(f"{name}: over the limit of {max_pixels / 1e6:g} megapixels") from None
     except (OSError, SyntaxError, ValueError) as error:

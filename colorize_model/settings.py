@@ -14,7 +14,7 @@ This module imports nothing heavy, so the CLI can check its options at once.
 
 from __future__ import annotations
 
-import math
+import reprlib
 from numbers import Integral, Real
 
 RENDER_STEP = 16
@@ -38,5 +38,5 @@ def check_settings(render_size: int | None, saturation: float) -> None:
             raise ValueError(f"render size {render_size} is outside {MIN_RENDER_SIZE}..{MAX_RENDER_SIZE}")
     if isinstance(saturation, bool) or not isinstance(saturation, Real):
         raise TypeError(f"saturation must be a number, not {saturation!r}")
-    if not (math.isfinite(saturation) and 0 <= saturation <= MAX_SATURATION):
-        raise ValueError(f"saturation {saturation} is outside 0..{MAX_SATURATION:g}")
+    if not 0 <= saturation <= MAX_SATURATION:  # NaN too; a huge integer is compared exactly, not converted
+        raise ValueError(f"saturation {reprlib.repr(saturation)} is outside 0..{MAX_SATURATION:g}")
