@@ -40,6 +40,7 @@ import fcntl  # noqa: E402
 import functools  # noqa: E402
 import html  # noqa: E402
 import logging  # noqa: E402
+import math  # noqa: E402
 import reprlib  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
@@ -57,7 +58,7 @@ from colorize_model import Colorizer  # noqa: E402
 from colorize_model.errors import ImageTooLargeError, InputImageError  # noqa: E402
 from colorize_model.hints import OPAQUE, Hints, draw_points, parse_colour, parse_points  # noqa: E402
 from colorize_model.imageio import MAX_PIXELS as COMMAND_MAX_PIXELS  # noqa: E402
-from colorize_model.imageio import load_image, save_image  # noqa: E402
+from colorize_model.imageio import READ_FORMATS, load_image, save_image  # noqa: E402
 from colorize_model.lab import l_to_gray8  # noqa: E402
 from colorize_model.lightness import lightness_and_alpha  # noqa: E402
 from colorize_model.settings import (MAX_RENDER_SIZE, MIN_RENDER_SIZE, RENDER_STEP,  # noqa: E402
@@ -72,6 +73,9 @@ CONCURRENCY = 1  # photos colorized at once: one already uses every core, and a
                  # loaded model serves one call at a time
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away at once
 CACHE_LIFETIME = (1800, 3600)  # every 30 min, delete results older than an hour
+# ...and never hold more than this: a client repeating a 24 MP photo writes 42 MB
+# a request, some 40 GB before the first hour is up. Beyond, the oldest go first.
+CACHE_BUDGET = 4 * 2**30
 # This app's own folder for Gradio's uploads and its results; read before
 # own_cache points GRADIO_TEMP_DIR at the folder of one server inside it.
 CACHE_ROOT = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "colorize-demo")
@@ -161,8 +165,12 @@ def uploaded_file(photo: Any, cache: Path, missing: str = NOT_ON_SERVER) -> Path
     path = photo.get("path") if isinstance(photo, dict) else None
     if not isinstance(path, str) or "\0" in path or not os.path.isabs(path):
         refuse(missing)
-    real = Path(os.path.realpath(path))
-    if not (real.is_relative_to(cache) and real.is_file()):
+    try:
+        real = Path(os.path.realpath(path))
+        ours = real.is_relative_to(cache) and real.is_file()
+    except (OSError, ValueError):  # a name too long, or not encodable (a lone surrogate)
+        ours = False
+    if not ours:
         refuse(missing)
     return real
 
@@ -174,13 +182,18 @@ def sentence(error: Exception) -> str:
 
 
 def opened(path: Path) -> Image.Image:
-    """The photo or hint image at ``path``, refused from its header when over MAX_PIXELS."""
+    """The photo or hint image at ``path``, refused from its header when over MAX_PIXELS.
+
+    The refusal is raised after the loader's error is gone: Gradio keeps a
+    refusal in a reference cycle, and with it anything its traceback holds.
+    """
     try:
         return load_image(path, max_pixels=MAX_PIXELS)
     except ImageTooLargeError as error:
-        refuse(f"{error} (the colorize command takes up to {COMMAND_MAX_PIXELS / 1e6:g}).")
+        message = f"{error} (the colorize command takes up to {COMMAND_MAX_PIXELS / 1e6:g})."
     except InputImageError as error:
-        refuse(str(error))
+        message = str(error)
+    refuse(message)
 
 
 def checked_settings(render_size: Any, saturation: Any, model: Any,
@@ -275,12 +288,13 @@ def hints_for(colorizer: Colorizer, points: list, hint_image: np.ndarray | None,
 
 def photo_point(index: Any, shown: tuple[int, int], size: tuple[int, int]) -> list[float]:
     """The point of the photo (of ``size``) under a click on pixel ``index`` of its picture of
-    size ``shown``: the pixel's centre, to a tenth of a photo pixel."""
+    size ``shown``: the pixel's centre, to a tenth of a photo pixel (down, so always inside
+    the photo, even on a picture larger than it)."""
     if not (isinstance(index, list) and len(index) == 2
             and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < side
                     for v, side in zip(index, shown))):
         refuse(f"A click must be on a pixel of the {shown[0]}x{shown[1]} picture, not {reprlib.repr(index)}.")
-    return [round((v + 0.5) * full / part, 1) for v, full, part in zip(index, size, shown)]
+    return [math.floor((v + 0.5) * full / part * 10) / 10 for v, full, part in zip(index, size, shown)]
 
 
 def hex_colour(rgb: tuple[int, int, int]) -> str:
@@ -359,6 +373,23 @@ def gray_of(image: Image.Image) -> np.ndarray:
     return gray if alpha is None else np.dstack([gray, alpha])
 
 
+def trim_cache(cache: Path, budget: int) -> None:
+    """Delete the oldest folders of uploads and results in ``cache`` until the rest fit ``budget`` bytes."""
+    folders = []
+    for folder in filter(Path.is_dir, cache.iterdir()):
+        try:
+            size = sum(entry.stat().st_size for entry in folder.rglob("*") if entry.is_file())
+            folders.append((folder.stat().st_mtime, size, folder))
+        except OSError:  # deleted meanwhile (delete_cache)
+            continue
+    total = sum(size for _, size, _ in folders)
+    for _, size, folder in sorted(folders):
+        if total <= budget:
+            break
+        shutil.rmtree(folder, ignore_errors=True)
+        total -= size
+
+
 def write_for_slider(image: np.ndarray, path: Path) -> Path:
     """Write ``image`` for the slider, shrunk to DISPLAY_MAX_SIDE when larger."""
     picture = Image.fromarray(image)
@@ -391,13 +422,17 @@ class Befores:
         return known
 
 
-def image_size(path: Path) -> tuple[int, int]:
-    """Width and height of an image file in the cache, read from its header."""
+def image_size(path: Path, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """Width and height of an image file in the cache, read from its header (of a format the
+    package reads: none of those decodes when opened), if at most ``max_pixels``."""
     try:
-        with Image.open(path) as image:
-            return image.size
+        with Image.open(path, formats=READ_FORMATS) as image:
+            size = image.size
     except Exception:  # noqa: BLE001 - not an image: what a client named is not one of ours
         refuse(NOT_ON_SERVER)
+    if size[0] * size[1] > max_pixels:
+        refuse(f"{path.name}: {size[0]}×{size[1]} is larger than this demo shows.")
+    return size
 
 
 def draw_hints(shown: np.ndarray, points: list[tuple[float, float, tuple, float]],
@@ -477,7 +512,8 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
         colour = colorizer.colorize(image, render_size=render_size, saturation=saturation,
                                     hints=hints_for(colorizer, points, hint_picture, image.size))
         # Files go straight into Gradio's cache: served from there without a
-        # copy, and deleted with it (delete_cache below).
+        # copy, and deleted with it (delete_cache below), or sooner when it is full.
+        trim_cache(cache, CACHE_BUDGET)
         folder = Path(tempfile.mkdtemp(dir=cache))
         full = folder / f"{path.stem}-colorized.png"
         save_image(colour, full)
@@ -491,8 +527,14 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
     def show_hints(slider: Any, result: Any, hints: Any, selected: list | None) -> str:
         """The result as the slider shows it, with the hints and the selected point drawn on it."""
         shown_file = slider[1] if isinstance(slider, (list, tuple)) and len(slider) == 2 else None
-        shown = np.asarray(opened(uploaded_file(shown_file, cache)).convert("RGB"))
+        shown_path = uploaded_file(shown_file, cache)
         size = image_size(uploaded_file(result, cache))
+        # The slider's picture is the result, shrunk to DISPLAY_MAX_SIDE: a client's larger one
+        # (or a 1-pixel "result" under a 24 MP picture) would enlarge every dot it draws.
+        width, height = image_size(shown_path, DISPLAY_MAX_SIDE ** 2)
+        if width > size[0] or height > size[1]:
+            refuse(f"{shown_path.name}: the picture shown is larger than the result.")
+        shown = np.asarray(opened(shown_path).convert("RGB"))
         canvas = draw_hints(shown, placed(checked_points(hints), size), size, selected)
         path = Path(tempfile.mkdtemp(dir=cache)) / "hints.jpg"
         save_image(canvas, path, quality=CANVAS_QUALITY)
@@ -547,8 +589,10 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
         """No hints, no hint image, nothing selected: for a new photo, or to clear them."""
         return [], None, None, swatches_of([], CLICK_FIRST)
 
-    def model_changed(model: str) -> int:
-        return colorizers[model].render_size
+    @answered
+    def model_changed(model: Any) -> int:
+        """The chosen model's own render size, for the slider."""
+        return colorizers[checked_settings(None, 1.0, model, colorizers)[2]].render_size
 
     with gr.Blocks(title="Colorize old photos", delete_cache=CACHE_LIFETIME) as demo:
         gr.Markdown("# Colorize old photos\nDrop in a black-and-white photo, then drag the "
@@ -606,7 +650,7 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
         one_at_a_time = {"preprocess": False, "concurrency_limit": CONCURRENCY, "concurrency_id": "colorize"}
         run = {"fn": colorize, "inputs": inputs, "outputs": [slider, result], **one_at_a_time}
         draw = {"fn": show_hints, "inputs": [slider, result, hints, selected], "outputs": canvas,
-                "preprocess": False, "api_visibility": "private"}
+                "api_visibility": "private", **one_at_a_time}
         forget = {"fn": forget_hints, "outputs": [hints, hint_image, selected, swatches],
                   "api_visibility": "private"}
 
@@ -631,7 +675,7 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
         colorize_after(clear_button.click(**forget).success)
         colorize_after(hint_image.upload)
         colorize_after(hint_image.clear)
-        model.change(model_changed, model, render_size, api_visibility="private")
+        model.change(model_changed, model, render_size, api_visibility="private", preprocess=False)
     demo.queue(max_size=QUEUE_SIZE)
     return demo
 

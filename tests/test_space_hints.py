@@ -378,6 +378,32 @@ def test_hint_image_bomb_and_paths_outside_the_cache_are_refused(app: ModuleType
     assert call(server, photo, settings, [[[1, 1, "#ff0000"]], None])[0] == "complete"
 
 
+def test_page_handlers_take_no_more_than_the_page_sends(app: ModuleType, server: str, tmp_path: Path) -> None:
+    """What the page never sends and a client could, each costly or crashing before: a picture
+    to draw hints on larger than the slider shows (every dot enlarged with it: 7.6 s for 500
+    points on a 24 MP picture over a 1-pixel 'result'), a click on a picture larger than the
+    photo (rounded onto its edge), a model the menu does not offer."""
+    photo = gray_photo(tmp_path, (64, 48))
+    uploaded = {name: with_meta(upload_file(server, path)) for name, path in (
+        ("photo", photo), ("vast", black_png(tmp_path / "vast.png", 3000, 2000)),
+        ("dot", black_png(tmp_path / "dot.png", 1, 1)), ("canvas", black_png(tmp_path / "canvas.png", 640, 480)))}
+    many = [[0.5, 0.5, "#ff0000", 1]] * 20
+    assert queue_event(server, "show_hints", [[uploaded["vast"]] * 2, uploaded["vast"], many, None]) == (
+        "error", "vast.png: 3000×2000 is larger than this demo shows.")
+    assert queue_event(server, "show_hints", [[uploaded["photo"]] * 2, uploaded["dot"], many, None]) == (
+        "error", f"{photo.name}: the picture shown is larger than the result.")
+    assert queue_event(server, "show_hints", [[uploaded["photo"]] * 2, uploaded["photo"], many, None])[0] == "complete"
+
+    settings = [160, 1.0, MODEL, [], None]
+    select = [uploaded["photo"], *settings, uploaded["canvas"]]
+    event, (_, swatches, _) = queue_event(server, "select_point", select, {"index": [639, 479], "value": None})
+    assert event == "complete" and swatches["colours"]  # suggested for the photo's corner (63.9, 47.9)
+
+    for model in (None, ["default"], "nope"):
+        event, message = queue_event(server, "model_changed", [model])
+        assert event == "error" and message.startswith("The model must be one of: default"), message
+
+
 def test_page_handlers_check_what_a_client_sends(app: ModuleType, server: str, tmp_path: Path) -> None:
     """The handlers behind clicks are reachable without the page: each refuses with a sentence."""
     photo = {"path": upload_file(server, gray_photo(tmp_path, (64, 48)))}

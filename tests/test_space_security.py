@@ -216,6 +216,17 @@ def test_gradio_client_with_a_plain_dict_cannot_read_server_files(app: ModuleTyp
     assert np.asarray(Image.open(before)).shape == (48, 64)  # the same file, uploaded: served
 
 
+def test_names_the_system_cannot_take_are_not_on_the_server(app: ModuleType, server: tuple[str, Path],
+                                                           tmp_path: Path) -> None:
+    """A name too long for the file system, or with a lone surrogate (not encodable): the same
+    answer as any other path that is not an upload, for the photo and the hint image alike."""
+    url, cache = server
+    photo = {"path": upload(url, gray_photo(tmp_path, (64, 48)))}
+    for path in (f"{cache}/{'a' * 300}.png", f"{cache}/\ud800.png", f"{cache}/{'a/' * 3000}x.png"):
+        assert call(url, {"path": path}) == ("error", app.NOT_ON_SERVER)
+        assert call(url, photo, hints=[[], {"path": path}]) == ("error", app.HINT_IMAGE_NOT_ON_SERVER)
+
+
 def test_not_a_file_object_gets_a_bare_error(server: tuple[str, Path]) -> None:
     """Payloads Gradio's data model refuses before the app runs: no internal text comes back."""
     url, _ = server
@@ -242,6 +253,7 @@ def test_not_a_file_object_gets_a_bare_error(server: tuple[str, Path]) -> None:
     ([160, {"a": 1}, "default"], "Saturation must be a number, not {'a': 1}."),
     ([160, 5.0, "default"], "Saturation 5 is outside this demo's 0..2."),
     ([160, 1e308, "default"], "Saturation 1e+308 is outside 0..10."),
+    ([160, 10**400, "default"], "Saturation 10000000000"),  # too large for a float: was an internal error
     ([160, 1.0, None], "The model must be one of:"),
     ([160, 1.0, ["default"]], "The model must be one of:"),
     ([160, 1.0, "hf://someone/else"], "The model must be one of:"),
@@ -291,6 +303,31 @@ def test_refusals_are_escaped_for_the_page(app: ModuleType) -> None:
     with pytest.raises(app.gr.Error) as refused:
         app.refuse("<img src=x onerror=alert(1)> & more")
     assert refused.value.message == "&lt;img src=x onerror=alert(1)&gt; &amp; more"
+
+
+def test_the_cache_never_holds_more_than_its_budget(app: ModuleType, server: tuple[str, Path], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Results stay an hour, unless the cache is over its budget: then the oldest go first (with
+    a budget of 0, everything but the result just written)."""
+    url, cache = server
+    assert call(url, {"path": upload(url, gray_photo(tmp_path, (96, 64)))})[0] == "complete"
+    monkeypatch.setattr(app, "CACHE_BUDGET", 0)
+    event, outputs = call(url, {"path": upload(url, gray_photo(tmp_path, (80, 60)))})
+    assert event == "complete" and slider_gray(outputs).shape == (60, 80)
+    (left,) = [folder for folder in cache.iterdir() if folder.is_dir()]
+    assert sorted(path.name for path in left.iterdir()) == ["before.png", "coffee-80x60-colorized.png"]
+
+
+def test_trim_cache_deletes_the_oldest_folders_first(app: ModuleType, tmp_path: Path) -> None:
+    for age, name in enumerate(("newest", "middle", "oldest")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "result.png").write_bytes(bytes(1000))
+        os.utime(tmp_path / name, (1e9 - age, 1e9 - age))
+    (tmp_path / "stray.txt").write_bytes(bytes(5000))  # not a folder of the app's: never counted or deleted
+    app.trim_cache(tmp_path, 2500)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["middle", "newest", "stray.txt"]
+    app.trim_cache(tmp_path, 1000)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["newest", "stray.txt"]
 
 
 # --- As `python space/app.py` -------------------------------------------------------
@@ -355,6 +392,21 @@ def test_bomb_is_refused_from_its_header_without_decoding(served: tuple, tmp_pat
     assert (event, message) == ("error", "bomb.png: 12000×12000 is 144.0 megapixels, over the limit of 24 "
                                          "(the colorize command takes up to 150).")
     assert status_kb(process.pid, "VmHWM") - peak < 50 * 1024
+
+
+def test_refused_photos_leave_no_memory_behind(served: tuple, tmp_path: Path) -> None:
+    """A truncated photo is decoded to its full size before it fails; that image stayed alive
+    with the refusal (Gradio keeps errors in a reference cycle) until Python's cycle collector
+    ran: +64 MB for each refusal of this 16 MP RGBA file, gigabytes for a few requests."""
+    url, process, _, _ = served
+    truncated = black_png(tmp_path / "truncated.png", 4000, 4000, rgba=True)
+    truncated.write_bytes(truncated.read_bytes()[:40_000])  # a small part of its pixels, no end
+    photo = {"path": upload(url, truncated)}
+    assert call(url, photo) == ("error", "truncated.png: corrupt or truncated image (image file is truncated)")
+    idle = rss_bytes(process.pid)
+    for _ in range(5):
+        assert call(url, photo)[0] == "error"
+    assert rss_bytes(process.pid) - idle < 40 * 2**20
 
 
 def test_memory_returns_after_large_photos(served: tuple, tmp_path: Path) -> None:
