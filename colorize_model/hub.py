@@ -4,17 +4,25 @@ A model is fetched once into the Hugging Face cache (``HF_HUB_CACHE``) from
 ``HF_ENDPOINT`` with ``HF_TOKEN``, and then works offline: with no network, or
 with ``HF_HUB_OFFLINE=1``, the cached snapshot of that revision is used.
 
-Safety: only the model folder's own files are fetched (``ALLOWED_FILES``),
-none of which is a pickle, and every fetched file is checked against the etag
-the Hub gave for it (the sha256 of LFS files, the git blob sha1 of others;
-``huggingface_hub`` stores each file under that etag but only checks its
-size). ``huggingface_hub`` is imported only here, on first use: it reads
+Safety: only the model folder's own files are fetched (``ALLOWED_FILES``,
+top-level names only), none of which is a pickle, and every fetched file is
+checked against the etag the Hub gave for it (the sha256 of LFS files, the git
+blob sha1 of others; ``huggingface_hub`` stores each file under that etag but
+only checks its size). ``huggingface_hub`` also makes paths of what a server
+says (a file's etag, a revision's commit), so a mirror in ``HF_ENDPOINT`` that
+sent ``../`` there would write outside the cache: this module sets the client
+``huggingface_hub`` downloads with (on first use, for the process) to refuse
+such answers before anything is written, and to give up on a server that
+stops answering (``TIMEOUT``; its own client waits for ever).
+``huggingface_hub`` is imported only here, on first use: it reads
 ``HF_ENDPOINT`` at import time, and colorizing local models never needs it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
 import re
 from pathlib import Path
@@ -22,7 +30,12 @@ from pathlib import Path
 from .errors import ModelError
 
 HUB_PREFIX = "hf://"
-ALLOWED_FILES = ("config.json", "model.tflite", "*.weights.h5", "README.md")
+ALLOWED_FILES = ("config.json", "model.tflite", "model.weights.h5", "README.md")
+TIMEOUT = 60.0  # seconds to connect, or between two reads or writes
+# What a server may say where huggingface_hub makes a path of it: an etag (a
+# sha1 or sha256, quoted, maybe weak) and a commit (a sha1).
+_ETAG = re.compile(r'(W/)?"?([0-9a-f]{40}|[0-9a-f]{64})"?')
+_COMMIT = re.compile(r"[0-9a-f]{40}")
 # The Hub's rules for an owner or a name (huggingface_hub's validate_repo_id):
 # ASCII letters, digits, '-', '_', '.', starting and ending with a letter, digit
 # or '_', at most 96, no '--' or '..'.
@@ -69,6 +82,7 @@ def download_model(repo_id: str, revision: str | None = None) -> Path:
 
     where = f"{HUB_PREFIX}{repo_id}" + (f"@{revision}" if revision else "")
     check_names(repo_id, revision, where)
+    _use_checked_client()
     hub = constants.ENDPOINT
     try:
         folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=list(ALLOWED_FILES)))
@@ -92,13 +106,60 @@ def download_model(repo_id: str, revision: str | None = None) -> Path:
         raise ModelError(f"{where}: download failed (HTTP {error.response.status_code} from {hub})") from None
     except ValueError as error:  # HFValidationError: a repo id or revision the Hub cannot have
         raise ModelError(f"{where}: {str(error).splitlines()[0]}") from None
+    except UnsafeAnswer as error:
+        raise ModelError(f"{where}: refused {hub}'s answer ({error})") from None
     except (OSError, httpx2.HTTPError) as error:
         raise ModelError(f"{where}: download from {hub} failed ({type(error).__name__}: {error})") from None
+    except Exception as error:  # noqa: BLE001 - an answer huggingface_hub cannot parse (KeyError, TypeError...)
+        raise ModelError(f"{where}: {hub} sent an answer that is not the Hub's ({type(error).__name__}: "
+                         f"{str(error)[:80]})") from None
     if not folder.is_dir():  # huggingface_hub makes no snapshot folder when nothing matched
         raise ModelError(f"{where}: none of the model's files ({', '.join(ALLOWED_FILES)}) on {hub}")
     for file in sorted(folder.iterdir()):
         _check_file(file, where)
     return folder
+
+
+class UnsafeAnswer(Exception):
+    """A server's answer that huggingface_hub would make a path of, and that is no etag or commit."""
+
+
+def _checked(response) -> None:
+    """Refuse a file's etag or commit that is not hexadecimal, and a revision's commit in the
+    model info likewise (a response hook: it runs before huggingface_hub reads the answer)."""
+    path = response.request.url.path
+    if "/resolve/" in path:
+        named = [(header, response.headers.get(header)) for header in ("ETag", "X-Linked-Etag")]
+        if any(value is not None and not _ETAG.fullmatch(value) for _, value in named):
+            raise UnsafeAnswer(f"a file's etag is not a checksum: {next(v for _, v in named if v)[:80]!r}")
+    commit = response.headers.get("X-Repo-Commit")
+    if path.startswith("/api/models/") and response.status_code == 200:
+        try:
+            commit = json.loads(response.read()).get("sha", commit)
+        except (ValueError, AttributeError):  # not a JSON object: huggingface_hub refuses it itself
+            pass
+    if commit is not None and not (isinstance(commit, str) and _COMMIT.fullmatch(commit)):
+        raise UnsafeAnswer(f"a commit is not a sha1: {str(commit)[:80]!r}")
+
+
+@functools.cache
+def _use_checked_client() -> None:
+    """Have huggingface_hub download with a client that checks answers (``_checked``) and waits
+    at most TIMEOUT for a server (its own has no timeout, and some of its calls give none)."""
+    import httpx2
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils._http import hf_request_event_hook
+
+    class Timed(httpx2.HTTPTransport):
+        def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+            asked = request.extensions.get("timeout") or {}
+            request.extensions["timeout"] = {key: asked.get(key) or TIMEOUT
+                                             for key in ("connect", "read", "write", "pool")}
+            return super().handle_request(request)
+
+    set_client_factory(lambda: httpx2.Client(transport=Timed(), follow_redirects=True, timeout=TIMEOUT,
+                                             event_hooks={"request": [hf_request_event_hook],
+                                                          "response": [_checked]}))
 
 
 def _revisions(repo_id: str) -> list[str] | None:
@@ -114,22 +175,33 @@ def _revisions(repo_id: str) -> list[str] | None:
 
 
 def _check_file(file: Path, where: str) -> None:
-    """Refuse a cached file whose bytes differ from the Hub's etag or its format."""
+    """Refuse a cached file whose bytes differ from the Hub's etag or its format, and anything
+    else: a folder, or a link out of the repo's own blobs."""
     blob = Path(os.path.realpath(file))
-    if blob.parent.name == "blobs":  # a cache without symlinks records no etag to check
-        etag = blob.name
-        if _etag_of(blob, sha256=len(etag) == 64) != etag:
-            raise ModelError(f"{where}: {file.name} does not match the Hub's checksum {etag} (corrupt cache?)")
-    offset, magic = _SIGNATURES.get(file.suffix, (0, b""))
-    with open(blob, "rb") as stream:
-        stream.seek(offset)
-        if stream.read(len(magic)) != magic:
-            raise ModelError(f"{where}: {file.name} is not a {file.suffix[1:]} file; refusing to load it")
+    try:
+        if file.is_symlink():  # a cache without symlinks records no etag to check
+            blobs = file.parents[2] / "blobs"  # REPO/snapshots/COMMIT/FILE -> REPO/blobs/ETAG
+            if blob.parent != Path(os.path.realpath(blobs)) or not _ETAG.fullmatch(blob.name):
+                raise ModelError(f"{where}: {file.name} is not in the repo's cache; refusing to load it")
+            if _etag_of(blob, sha256=len(blob.name) == 64) != blob.name:
+                raise ModelError(f"{where}: {file.name} does not match the Hub's checksum {blob.name} "
+                                 "(corrupt cache?)")
+        if not blob.is_file():
+            raise ModelError(f"{where}: {file.name} is not a file; refusing to load it")
+        offset, magic = _SIGNATURES.get(file.suffix, (0, b""))
+        with open(blob, "rb") as stream:
+            stream.seek(offset)
+            if stream.read(len(magic)) != magic:
+                raise ModelError(f"{where}: {file.name} is not a {file.suffix[1:]} file; refusing to load it")
+    except OSError as error:
+        raise ModelError(f"{where}: {file.name} cannot be read ({error.strerror or error})") from None
 
 
 def _etag_of(path: Path, *, sha256: bool) -> str:
-    """The Hub's etag for these bytes: sha256 for LFS files, else the git blob sha1."""
-    data = path.read_bytes()
-    if sha256:
-        return hashlib.sha256(data).hexdigest()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    """The Hub's etag for these bytes: sha256 for LFS files, else the git blob sha1 (read in chunks:
+    a model file may be large)."""
+    digest = hashlib.sha256() if sha256 else hashlib.sha1(b"blob %d\0" % path.stat().st_size)
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

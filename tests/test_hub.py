@@ -283,6 +283,25 @@ def test_revision_cannot_write_outside_the_cache(sandbox, photo, tmp_path):
         stop(server)
 
 
+def test_answers_that_would_be_paths_are_refused_before_anything_is_written(sandbox, photo, tmp_path):
+    """huggingface_hub stores a file under the etag a server gives and a snapshot under its commit:
+    from a mirror that sends '../' there it wrote outside the cache (and loaded the model)."""
+    server = sandbox.start([sys.executable, TESTS / "hub_any_revision.py", ANY_REVISION.rsplit(":", 1)[1]],
+                           "ready", tmp_path)
+    cache = tmp_path / "home" / "cache"
+    try:
+        for repo, needle in (("alice/etag", "etag is not a checksum"), ("alice/commit", "commit is not a sha1")):
+            done = cli(sandbox, f"hf://{repo}", photo, HF_ENDPOINT=ANY_REVISION, HF_HUB_CACHE=str(cache))
+            one_line_error(done, f"hf://{repo}", needle)
+        log = (tmp_path / "requests.log").read_text()
+        assert "/alice/etag/resolve/" in log and "/api/models/alice/commit/" in log  # the server was asked
+        written = {path.relative_to(tmp_path) for path in tmp_path.rglob("*") if not path.is_dir()}
+        assert all(path.parts[:2] == ("home", "cache") for path in written - {Path("requests.log")}), written
+        assert not list(tmp_path.rglob("escaped*"))
+    finally:
+        stop(server)
+
+
 def test_bad_token_is_one_clear_line(sandbox, tmp_path, photo):
     standin = start_standin(sandbox, tmp_path / "mirrors")
     try:
