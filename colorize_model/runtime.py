@@ -20,6 +20,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .ab_grid import BIN_CENTRES
 from .errors import ModelError
 
 # Quietens TensorFlow's C++ logging where training imports both (a caller's own
@@ -143,9 +144,12 @@ class RuntimeModel:
         self._interpreter.set_tensor(self._input, batch)
         self._interpreter.invoke()
         ab = self._interpreter.get_tensor(self._output)[0].copy()
-        if self._distribution is None:
-            return ab, None
-        return ab, self._interpreter.get_tensor(self._distribution)[0].copy()
+        distribution = None
+        if self._distribution is not None:
+            distribution = self._interpreter.get_tensor(self._distribution)[0].copy()
+        if not (np.isfinite(ab).all() and (distribution is None or np.isfinite(distribution).all())):
+            raise ValueError("its output is not finite (NaN or infinity)")  # it would make every pixel black
+        return ab, distribution
 
 
 def _check_signature(path: Path, inputs: list[dict], outputs: list[dict], input_channels: int) -> None:
@@ -157,3 +161,9 @@ def _check_signature(path: Path, inputs: list[dict], outputs: list[dict], input_
         raise ModelError(f"{path}: takes {channels} input channels where config.json says {input_channels}")
     if not outputs or len(outputs[0]["shape"]) != 4 or outputs[0]["shape"][-1] != 2:
         raise ModelError(f"{path}: has no (1, s, s, 2) ab output, found {[list(o['shape']) for o in outputs]}")
+    if len(outputs) > 2 or (len(outputs) == 2 and list(outputs[1]["shape"][1:]) != [*outputs[0]["shape"][1:3],
+                                                                                   len(BIN_CENTRES)]):
+        raise ModelError(f"{path}: expected an ab output and maybe a distribution over {len(BIN_CENTRES)} ab "
+                         f"bins of the same size, found {[list(o['shape']) for o in outputs]}")
+    if any(output["dtype"] != np.float32 for output in outputs):
+        raise ModelError(f"{path}: outputs {[np.dtype(o['dtype']).name for o in outputs]}, not float32")

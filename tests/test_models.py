@@ -119,3 +119,39 @@ def test_runtime_errors_are_one_short_line_that_does_not_grow():
     assert len(set(messages)) == 1 and len(messages[0]) < 200 and "\n" not in messages[0]
     assert "render size 300" in messages[0]
     assert runtime(np.zeros((304, 304), np.float32)).shape == (76, 76, 2)  # and it still works
+
+
+def exported(tmp_path: Path, name: str, network) -> Path:
+    """A model folder around a Keras network taking L* and giving what it gives, through LiteRT."""
+    from colorize_model.models import ModelConfig
+
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "config.json").write_text(ModelConfig(name, render_size=16, description=name).to_json())
+    network.export(str(folder / "model.tflite"), format="litert", verbose=False)
+    return folder
+
+
+def test_a_model_whose_output_is_not_finite_is_refused_not_a_black_photo(tmp_path):
+    """sqrt of a negative number: NaN everywhere (a broken or hostile model); it used to give
+    'colorized' and a black photo, the photo's own tones lost."""
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    zero = keras.layers.Conv2D(2, 1, kernel_initializer="zeros")(inputs)
+    network = keras.Model(inputs, keras.layers.Lambda(lambda x: keras.ops.sqrt(x - 1.0))(zero))
+    runtime = RuntimeModel(exported(tmp_path, "nan", network) / "model.tflite")
+    with pytest.raises(ModelError, match=r"at render size 16 \(its output is not finite \(NaN or infinity\)\)$"):
+        runtime(np.zeros((16, 16), np.float32))
+    with pytest.raises(ModelError, match="not finite"):  # the colorizer runs it once as it loads
+        Colorizer.load(tmp_path / "nan")
+
+
+def test_a_distribution_of_the_wrong_size_is_refused_at_load(tmp_path):
+    """A second output must be the distribution over the ab bins (suggestions index it by bin)."""
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    network = keras.Model(inputs, [keras.layers.Conv2D(2, 1)(inputs), keras.layers.Conv2D(7, 1)(inputs)])
+    with pytest.raises(ModelError, match="maybe a distribution over 261 ab bins"):
+        Colorizer.load(exported(tmp_path, "seven", network))
