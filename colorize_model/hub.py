@@ -128,10 +128,10 @@ def _checked(response) -> None:
     """Refuse a file's etag or commit that is not hexadecimal, and a revision's commit in the
     model info likewise (a response hook: it runs before huggingface_hub reads the answer)."""
     path = response.request.url.path
-    if "/resolve/" in path:
-        named = [(header, response.headers.get(header)) for header in ("ETag", "X-Linked-Etag")]
-        if any(value is not None and not _ETAG.fullmatch(value) for _, value in named):
-            raise UnsafeAnswer(f"a file's etag is not a checksum: {next(v for _, v in named if v)[:80]!r}")
+    if "/resolve/" in path:  # the etag huggingface_hub takes: X-Linked-Etag (LFS files), else ETag
+        etag = response.headers.get("X-Linked-Etag") or response.headers.get("ETag")
+        if etag is not None and not _ETAG.fullmatch(etag):
+            raise UnsafeAnswer(f"a file's etag is not a checksum: {etag[:80]!r}")
     commit = response.headers.get("X-Repo-Commit")
     if path.startswith("/api/models/") and response.status_code == 200:
         try:
