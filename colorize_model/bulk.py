@@ -37,6 +37,7 @@ import ray.data
 
 from PIL import Image
 
+from .atomic import PART_SUFFIX
 from .errors import ColorizeError, describe, one_line
 from .imageio import MAX_PIXELS, load_image, save_image
 from .models import CONFIG_FILE, RUNTIME_FILE, ModelRef, resolve
@@ -45,7 +46,7 @@ from .pipeline import Colorizer
 from .settings import check_settings
 
 REPORT = "colorize-bulk-report.json"
-TEMP_SUFFIX = ".colorize-part"  # results being written; left only by a worker killed mid-write
+TEMP_SUFFIX = PART_SUFFIX  # results being written (as atomic_write names them); left only by a killed worker
 BLOCK_PHOTOS = 8  # photos per Ray task: what a killed worker's task redoes, and the progress step
 _LOCAL = pafs.LocalFileSystem()
 
@@ -82,7 +83,11 @@ class Tree:
         except OSError as error:
             raise BulkError(f"{self.location}: cannot list it ({one_line(error, root)})") from None
         prefix = root.rstrip("/") + "/"
-        return sorted(info.path[len(prefix):] for info in infos if info.type == pafs.FileType.File)
+        try:
+            return sorted(info.path[len(prefix):] for info in infos if info.type == pafs.FileType.File)
+        except UnicodeDecodeError:  # pyarrow cannot give such a name at all, not even to report it
+            raise BulkError(f"{self.location}: holds a file or folder whose name is not UTF-8; "
+                            "rename it (colorize reads such names)") from None
 
 
 def join(root: str, relative: str) -> str:
@@ -127,6 +132,8 @@ def _refuse_overlap(src: Tree, dst: Tree) -> None:
     (src_fs, src_root), (dst_fs, dst_root) = src.open(), dst.open()
     if src_fs.type_name != dst_fs.type_name:
         return
+    if src_fs.type_name == _LOCAL.type_name:  # a link to the photos' folder is the photos' folder
+        src_root, dst_root = os.path.realpath(src_root), os.path.realpath(dst_root)
     a, b = src_root.rstrip("/") + "/", dst_root.rstrip("/") + "/"
     if a.startswith(b) or b.startswith(a):
         raise BulkError(f"{dst.location}: the results folder must be outside the photos' folder, and not hold it")

@@ -251,13 +251,20 @@ def test_a_stopped_run_is_finished_by_running_it_again(cluster, photos, referenc
     ("missing folder", ["{tmp}/missing", "{out}"], "no such folder"),
     ("results inside the photos", ["{photos}", "{photos}/colour"], "must be outside"),
     ("photos inside the results", ["{photos}", "{photos}/.."], "must be outside"),
+    # a link to the photos' folder is that folder: --overwrite replaced the photos with their results
+    ("results through a link to the photos", ["{photos}", "{link}", "--overwrite"], "must be outside"),
+    ("a name that is not UTF-8", ["{odd}", "{out}"], "name is not UTF-8"),
     ("bad model", ["{photos}", "{out}", "--model", "{tmp}"], "not a model folder"),
     ("unknown scheme", ["nosuch://bucket/x", "{out}"], "nosuch://bucket/x"),
 ])
 def test_nothing_starts_on_bad_arguments(photos, tmp_path, capsys, problem, args, message):
     """Exit status 2 and one line, before any Ray is started (so these run here, outside any namespace)."""
     (tmp_path / "empty").mkdir()
-    names = {"empty": tmp_path / "empty", "out": tmp_path / "out", "tmp": tmp_path, "photos": photos}
+    (tmp_path / "link").symlink_to(photos)
+    (tmp_path / "odd").mkdir()
+    Path(os.fsdecode(os.fsencode(tmp_path / "odd") + b"/scan\xff.png")).write_bytes(b"")  # Latin-1, say
+    names = {"empty": tmp_path / "empty", "out": tmp_path / "out", "tmp": tmp_path, "photos": photos,
+             "link": tmp_path / "link", "odd": tmp_path / "odd"}
     assert bulk_cli.main([a.format(**names) for a in args]) == 2
     stderr = capsys.readouterr().err
     assert stderr.startswith("colorize-bulk: error:") and message in stderr
