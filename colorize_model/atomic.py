@@ -10,8 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-PART_SUFFIX = ".part"
-# ".NAME.xxxxxxxx.part": what mkstemp makes below, and nothing else.
+# A suffix no other program uses: remove_stale_parts deletes what matches (".part"
+# alone matched users' own ".db.snapshot.part" and ".thesis.20240101.part").
+PART_SUFFIX = ".colorize-part"
+# ".NAME.xxxxxxxx.colorize-part": what mkstemp makes below, and nothing else.
 _PART_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(PART_SUFFIX))
 STALE_AFTER = 15 * 60  # seconds; writing one result takes seconds, and keeps its file's time fresh
 

@@ -77,14 +77,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
     check_colorizing_options(parser, args)
-    if args.hints is not None and not args.hints.exists():
-        parser.error(f"--hints {args.hints}: no such file or folder")
+    if args.hints is not None and not os.path.exists(args.hints):  # os.path: False, not an error, if unreadable
+        parser.error(f"--hints {args.hints}: no such file or folder (or one this user cannot read)")
     return args
 
 
 def names_a_file(output: Path) -> bool:
     """Whether ``-o`` names a result file (an image extension, not an existing folder)."""
-    return output.suffix.lower() in IMAGE_SUFFIXES and not output.is_dir()
+    return output.suffix.lower() in IMAGE_SUFFIXES and not os.path.isdir(output)
 
 
 def one_result(jobs: list[tuple[Path, Path]], output: Path) -> tuple[list[tuple[Path, Path]], Path]:
@@ -99,7 +99,7 @@ def find_hints(hints: Path | None, jobs: list[tuple[Path, Path]]) -> dict[Path, 
     image in the folder ``hints`` with the input's relative path and stem (PNG first)."""
     if hints is None:
         return {}
-    if not hints.is_dir():
+    if not os.path.isdir(hints):
         if len({source for source, _ in jobs}) != 1:
             raise ColorizeError(f"--hints {hints} is one hint image for {len(jobs)} inputs; give a folder of "
                                 "hint images named like the photos")
@@ -109,7 +109,7 @@ def find_hints(hints: Path | None, jobs: list[tuple[Path, Path]]) -> dict[Path, 
         candidates = sorted((hints / relative.parent).glob(glob.escape(relative.stem) + ".*"),
                             key=lambda p: (p.suffix.lower() != ".png", p.name))
         found.update({source: path for path in candidates[:1]
-                      if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()})
+                      if path.suffix.lower() in IMAGE_SUFFIXES and os.path.isfile(path)})
     return found
 
 
@@ -121,7 +121,7 @@ def find_inputs(patterns: list[str], recursive: bool, output: Path) -> list[tupl
     for pattern in patterns:
         matches = [Path(p) for p in sorted(glob.glob(pattern))] or [Path(pattern)]
         for path in matches:
-            if path.is_dir():
+            if os.path.isdir(path):  # an unreadable path is no folder here: reported when read
                 found += [(f, f.relative_to(path)) for f in _photos_in(path, recursive, skip)]
             else:
                 found.append((path, Path(path.name)))  # a missing file is reported when read
@@ -134,7 +134,7 @@ def _photos_in(folder: Path, recursive: bool, skip: Path) -> list[Path]:
     for root, folders, files in os.walk(folder):
         folders[:] = [name for name in folders if recursive and Path(root, name).resolve() != skip]
         photos += [Path(root, name) for name in files if Path(name).suffix.lower() in IMAGE_SUFFIXES]
-    return sorted(path for path in photos if path.is_file())
+    return sorted(path for path in photos if os.path.isfile(path))
 
 
 def plan(jobs: list[tuple[Path, Path]], output: Path,

@@ -66,6 +66,8 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
         raise
     except FileNotFoundError:
         raise InputImageError(f"{name}: no such file") from None
+    except PermissionError:
+        raise InputImageError(f"{name}: permission denied") from None
     except IsADirectoryError:
         raise InputImageError(f"{name}: is a folder, not an image") from None
     except UnidentifiedImageError:

@@ -226,16 +226,37 @@ def test_stopping_a_run(tmp_path, signum, status, word):
 def test_stale_temporary_files_are_removed(tmp_path, coffee):
     out = tmp_path / "out"
     out.mkdir()
-    stale, fresh, other = out / ".cup.png.ab12cd_9.part", out / ".cup.png.zz12cd_9.part", out / ".notes.part"
-    for path in (stale, fresh, other):
+    stale, fresh = out / ".cup.png.ab12cd_9.colorize-part", out / ".cup.png.zz12cd_9.colorize-part"
+    others = [out / name for name in (".notes.part", ".db.snapshot.part", ".thesis.20240101.part")]  # not ours
+    for path in (stale, fresh, *others):
         path.write_bytes(b"")
     hour_ago = time.time() - 3600
-    for path in (stale, other):
+    for path in (stale, *others):
         os.utime(path, (hour_ago, hour_ago))
     photo = tmp_path / "cup.png"
     Image.fromarray(coffee).convert("L").save(photo)
     assert cli(photo, "-o", out, cwd=tmp_path).returncode == 0
-    assert not stale.exists() and fresh.exists() and other.exists()
+    assert not stale.exists() and fresh.exists() and all(path.exists() for path in others)
+
+
+def test_paths_this_user_cannot_enter_are_one_line(tmp_path, coffee):
+    """Python's Path.exists and is_dir raise on a folder that cannot be entered (EACCES): a
+    traceback for a photo, a result or hints behind one. Root ignores permissions, so as root
+    the command runs without the capabilities that let it."""
+    Image.fromarray(coffee).convert("L").save(tmp_path / "in.png")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0)
+    unprivileged = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    try:
+        for args, needle in ((["locked/secret.png", "-o", "out"], "locked/secret.png: permission denied"),
+                             (["in.png", "-o", "locked/result.png"], "Permission denied"),
+                             (["in.png", "-o", "out", "--hints", "locked/hints.png"], "cannot read")):
+            result = subprocess.run([*unprivileged, sys.executable, "-m", "colorize_model", *args], cwd=tmp_path,
+                                    capture_output=True, text=True)
+            (line,) = errors_in(result)
+            assert result.returncode in (1, 2) and needle in line, line
+    finally:
+        locked.chmod(0o700)
 
 
 def test_output_folder_inside_the_input_is_not_read(tmp_path, coffee):
