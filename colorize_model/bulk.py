@@ -78,16 +78,36 @@ class Tree:
             kind = filesystem.get_file_info(root).type
             if kind != pafs.FileType.Directory and (must_exist or kind != pafs.FileType.NotFound):
                 raise BulkError(f"{self.location}: no such folder")
-            selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
-            infos = filesystem.get_file_info(selector)
+            if kind == pafs.FileType.NotFound:  # DST, before the first run
+                names = []
+            elif filesystem is _LOCAL:
+                names = _local_files(root)
+            else:
+                selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
+                prefix = root.rstrip("/") + "/"
+                names = [info.path[len(prefix):] for info in filesystem.get_file_info(selector)
+                         if info.type == pafs.FileType.File]
         except OSError as error:
             raise BulkError(f"{self.location}: cannot list it ({one_line(error, root)})") from None
-        prefix = root.rstrip("/") + "/"
-        try:
-            return sorted(info.path[len(prefix):] for info in infos if info.type == pafs.FileType.File)
-        except UnicodeDecodeError:  # pyarrow cannot give such a name at all, not even to report it
+        except UnicodeError:  # pyarrow cannot give such a name at all, not even to report it
             raise BulkError(f"{self.location}: holds a file or folder whose name is not UTF-8; "
                             "rename it (colorize reads such names)") from None
+        return sorted(names)
+
+
+def _local_files(root: str) -> list[str]:
+    """The files under a local folder, not following links to folders as pyarrow's listing does
+    (a link to '.' gave 41 jobs for one photo; a link to / would list the whole disk)."""
+    def unlisted(error: OSError) -> None:
+        raise error
+
+    names = []
+    for folder, _, files in os.walk(root, onerror=unlisted):
+        for name in files:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                names.append(os.path.relpath(path, root).encode().decode())  # a name not in UTF-8 raises here
+    return names
 
 
 def join(root: str, relative: str) -> str:

@@ -289,6 +289,18 @@ def test_names_that_clash_are_reported_not_overwritten(tmp_path):
     assert job.failed == [("a.png", "its result a.png is a.gif's")]
 
 
+def test_links_to_folders_among_the_photos_are_not_followed(tmp_path):
+    photos = tmp_path / "photos"
+    (photos / "sub").mkdir(parents=True)
+    for name in ("a.png", "sub/b.png"):
+        (photos / name).write_bytes(b"")
+    (photos / "again").symlink_to(photos)  # a loop: pyarrow's listing went round it to the link limit
+    (photos / "everything").symlink_to("/")
+    (photos / "c.png").symlink_to(photos / "a.png")  # a link to a file is a photo, as for colorize
+    job = bulk.plan(str(photos), str(tmp_path / "out"))
+    assert job.jobs == [("a.png", "a.png"), ("c.png", "c.png"), ("sub/b.png", "sub/b.png")]
+
+
 def test_only_bulk_imports_ray():
     code = "import sys, colorize_model.cli, colorize_model.bulk_cli; print('ray' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
