@@ -129,11 +129,18 @@ def find_inputs(patterns: list[str], recursive: bool, output: Path) -> list[tupl
 
 
 def _photos_in(folder: Path, recursive: bool, skip: Path) -> list[Path]:
-    """The photos in ``folder`` (and, if ``recursive``, its sub-folders, except ``skip``)."""
+    """The photos in ``folder`` (and, if ``recursive``, its sub-folders, except ``skip``); a folder
+    that cannot be read stops the run before any work, rather than its photos going missing."""
+    def unreadable(error: OSError) -> None:
+        raise ColorizeError(f"{error.filename}: cannot read this folder ({error.strerror})")
+
     photos = []
-    for root, folders, files in os.walk(folder):
-        folders[:] = [name for name in folders if recursive and Path(root, name).resolve() != skip]
-        photos += [Path(root, name) for name in files if Path(name).suffix.lower() in IMAGE_SUFFIXES]
+    try:
+        for root, folders, files in os.walk(folder, onerror=unreadable):
+            folders[:] = [name for name in folders if recursive and Path(root, name).resolve() != skip]
+            photos += [Path(root, name) for name in files if Path(name).suffix.lower() in IMAGE_SUFFIXES]
+    except RecursionError:  # os.walk recurses (before Python 3.12): some thousand levels
+        raise ColorizeError(f"{folder}: folders nested too deeply to read") from None
     return sorted(path for path in photos if os.path.isfile(path))
 
 
@@ -197,9 +204,9 @@ def _terminate(signum: int, frame: object) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Colorize everything ``args`` names; the exit status."""
-    jobs = find_inputs(args.inputs, args.recursive, args.output)
     output, one_file = args.output, names_a_file(args.output)
     try:
+        jobs = find_inputs(args.inputs, args.recursive, args.output)
         if one_file:
             jobs, output = one_result(jobs, output)
         hints = find_hints(args.hints, jobs)

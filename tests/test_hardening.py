@@ -249,6 +249,8 @@ def test_paths_this_user_cannot_enter_are_one_line(tmp_path, coffee):
     unprivileged = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
     try:
         for args, needle in ((["locked/secret.png", "-o", "out"], "locked/secret.png: permission denied"),
+                             (["locked", "-o", "out"], "locked: cannot read this folder (Permission denied)"),
+                             ([".", "-r", "-o", "out"], "locked: cannot read this folder"),  # not skipped
                              (["in.png", "-o", "locked/result.png"], "Permission denied"),
                              (["in.png", "-o", "out", "--hints", "locked/hints.png"], "cannot read")):
             result = subprocess.run([*unprivileged, sys.executable, "-m", "colorize_model", *args], cwd=tmp_path,
