@@ -122,7 +122,8 @@ def test_runtime_errors_are_one_short_line_that_does_not_grow():
 
 
 def exported(tmp_path: Path, name: str, network) -> Path:
-    """A model folder around a Keras network taking L* and giving what it gives, through LiteRT."""
+    """A model folder (render size 16) around a Keras network taking L* and giving what it gives,
+    through LiteRT."""
     from colorize_model.models import ModelConfig
 
     folder = tmp_path / name

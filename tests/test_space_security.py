@@ -27,6 +27,7 @@ import pytest
 from PIL import Image
 
 from png_bomb import black_png  # tests/, on sys.path under pytest
+from test_models import exported
 from test_space import WAIT_MS, free_port, gray_photo, load_app, rss_bytes, serve
 
 GRADIO_FILE = {"_type": "gradio.FileData"}  # the `meta` that makes Gradio check a path itself
@@ -109,15 +110,10 @@ def fixed_size_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with LiteRT's own text (the demo's stand-in for an internal error)."""
     import keras
 
-    from colorize_model.models import ModelConfig
-
-    folder = tmp_path_factory.mktemp("fixed16")
     net = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Flatten(),
                             keras.layers.Dense(16 * 16 * 2, activation="tanh"),
                             keras.layers.Reshape((16, 16, 2))])
-    (folder / "config.json").write_text(ModelConfig("tiny", render_size=16, description="16 only").to_json())
-    net.export(str(folder / "model.tflite"), format="litert", verbose=False)
-    return folder
+    return exported(tmp_path_factory.mktemp("models"), "fixed16", net)
 
 
 @pytest.fixture(scope="module")
