@@ -13,7 +13,12 @@ says (a file's etag, a revision's commit), so a mirror in ``HF_ENDPOINT`` that
 sent ``../`` there would write outside the cache: this module sets the client
 ``huggingface_hub`` downloads with (on first use, for the process) to refuse
 such answers before anything is written, and to give up on a server that
-stops answering (``TIMEOUT``; its own client waits for ever).
+stops answering (``TIMEOUT``; its own client waits for ever), that trickles an
+answer out for ever (``DEADLINE``: huggingface_hub retries a download that
+timed out after sending anything, so a slow enough server is never given up
+on), or that sends more than a model could need (``MAX_FILE_BYTES``,
+``MAX_ANSWER_BYTES``; asked uncompressed, so a small answer cannot unpack
+into a huge one).
 ``huggingface_hub`` is imported only here, on first use: it reads
 ``HF_ENDPOINT`` at import time, and colorizing local models never needs it.
 """
@@ -25,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 from .errors import ModelError
@@ -32,6 +38,9 @@ from .errors import ModelError
 HUB_PREFIX = "hf://"
 ALLOWED_FILES = ("config.json", "model.tflite", "model.weights.h5", "README.md")
 TIMEOUT = 60.0  # seconds to connect, or between two reads or writes
+DEADLINE = 600.0  # seconds for one answer, headers to last byte: 25 MB at 0.35 Mbit/s
+MAX_FILE_BYTES = 1 << 30  # one of the model's files (the project's own are under 25 MB)
+MAX_ANSWER_BYTES = 16 << 20  # any other answer: JSON about the repo
 # What a server may say where huggingface_hub makes a path of it: an etag (a
 # sha1 or sha256, quoted, maybe weak) and a commit (a sha1).
 _ETAG = re.compile(r'(W/)?"?([0-9a-f]{40}|[0-9a-f]{64})"?')
@@ -144,18 +153,51 @@ def _checked(response) -> None:
 
 @functools.cache
 def _use_checked_client() -> None:
-    """Have huggingface_hub download with a client that checks answers (``_checked``) and waits
-    at most TIMEOUT for a server (its own has no timeout, and some of its calls give none)."""
+    """Have huggingface_hub download with a client that checks answers (``_checked``), waits at
+    most TIMEOUT for a server (its own has no timeout, and some of its calls give none), and
+    bounds each answer in time and size."""
     import httpx2
     from huggingface_hub import set_client_factory
     from huggingface_hub.utils._http import hf_request_event_hook
+
+    class Bounded(httpx2.SyncByteStream):
+        """An answer's body that fails once it runs past DEADLINE or its size limit."""
+
+        def __init__(self, stream: httpx2.SyncByteStream, limit: int, what: str):
+            self.stream, self.limit, self.what = stream, limit, what
+            self.deadline = time.monotonic() + DEADLINE
+
+        def __iter__(self):
+            received = 0
+            for chunk in self.stream:
+                received += len(chunk)
+                if received > self.limit:
+                    raise UnsafeAnswer(f"{self.what} is larger than {self.limit >> 20} MB")
+                if time.monotonic() > self.deadline:
+                    raise UnsafeAnswer(f"{self.what} took more than {DEADLINE:g} s")
+                yield chunk
+
+        def close(self) -> None:
+            self.stream.close()
 
     class Timed(httpx2.HTTPTransport):
         def handle_request(self, request: httpx2.Request) -> httpx2.Response:
             asked = request.extensions.get("timeout") or {}
             request.extensions["timeout"] = {key: asked.get(key) or TIMEOUT
                                              for key in ("connect", "read", "write", "pool")}
-            return super().handle_request(request)
+            request.headers["Accept-Encoding"] = "identity"
+            response = super().handle_request(request)
+            if "/resolve/" in request.url.path:  # a file; its redirects (to a CDN) share these extensions
+                request.extensions["colorize_limit"] = MAX_FILE_BYTES, "a file"
+            limit, what = request.extensions.get("colorize_limit", (MAX_ANSWER_BYTES, "an answer"))
+            encoding = response.headers.get("Content-Encoding", "identity").lower()
+            length = int(response.headers.get("Content-Length", 0))  # h11 has checked it is a number
+            if encoding != "identity" or length > limit:
+                response.close()
+                raise UnsafeAnswer(f"{what} compressed ({encoding[:40]}) though asked for uncompressed"
+                                   if encoding != "identity" else f"{what} is larger than {limit >> 20} MB")
+            response.stream = Bounded(response.stream, limit, what)
+            return response
 
     set_client_factory(lambda: httpx2.Client(transport=Timed(), follow_redirects=True, timeout=TIMEOUT,
                                              event_hooks={"request": [hf_request_event_hook],
@@ -164,12 +206,11 @@ def _use_checked_client() -> None:
 
 def _revisions(repo_id: str) -> list[str] | None:
     """The repo's branches and tags, or None if it cannot be seen: tells a bad revision from a bad repo."""
-    import httpx2
     from huggingface_hub import HfApi
 
     try:
         refs = HfApi().list_repo_refs(repo_id)
-    except (OSError, httpx2.HTTPError):  # not found, no access or no network
+    except Exception:  # noqa: BLE001 - not found, no access, no network, or an answer refused or unparsable
         return None
     return [ref.name for ref in (*refs.branches, *refs.tags)]
 
