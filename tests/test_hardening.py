@@ -239,6 +239,27 @@ def test_stale_temporary_files_are_removed(tmp_path, coffee):
     assert not stale.exists() and fresh.exists() and all(path.exists() for path in others)
 
 
+def test_results_reach_the_disk_before_they_replace_anything(tmp_path, coffee, monkeypatch):
+    """A power cut cannot happen here, so the order of the real calls is recorded instead:
+    without fsync before the rename, a cut soon after can leave an empty result, which a
+    rerun then skips as done."""
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+                        or real_fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda src, dst: calls.append(("replace", str(src), str(dst)))
+                        or real_replace(src, dst))
+    photo, out = tmp_path / "cup.png", tmp_path / "out" / "cup.png"
+    Image.fromarray(coffee).convert("L").save(photo)
+    from colorize_model.cli import main
+
+    assert main([str(photo), "-o", str(out.parent)]) == 0
+    renames = [i for i, call in enumerate(calls) if call[0] == "replace" and call[2] == str(out)]
+    assert len(renames) == 1 and renames[0] > 0, calls
+    part = calls[renames[0]][1]
+    assert calls[renames[0] - 1] == ("fsync", part), calls  # the part file's bytes, just before it is renamed
+
+
 def test_paths_this_user_cannot_enter_are_one_line(tmp_path, coffee):
     """Python's Path.exists and is_dir raise on a folder that cannot be entered (EACCES): a
     traceback for a photo, a result or hints behind one. Root ignores permissions, so as root
