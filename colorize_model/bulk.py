@@ -20,6 +20,7 @@ this module imports it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -28,7 +29,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow.fs as pafs
@@ -132,12 +133,17 @@ def plan(source: str, target: str, *, overwrite: bool = False) -> Plan:
     done = set(dst.files(must_exist=False))
     result = Plan(src, dst, [], 0)
     claimed: dict[str, str] = {}
+    into_photos = _linked_into(src, dst)
     for photo in src.files(must_exist=True):
         if PurePosixPath(photo).suffix.lower() not in IMAGE_SUFFIXES:
             continue
         target_name = output_name(PurePosixPath(photo)).as_posix()
         if target_name in claimed:  # a.gif and a.png both give a.png
             result.failed.append((photo, f"its result {target_name} is {claimed[target_name]}'s"))
+            continue
+        if into_photos(PurePosixPath(target_name).parent.as_posix()):
+            result.failed.append((photo, f"its result {target_name} would be written among the photos "
+                                         f"(a folder in {dst.location} links there)"))
             continue
         claimed[target_name] = photo
         if target_name in done and not overwrite:
@@ -157,6 +163,20 @@ def _refuse_overlap(src: Tree, dst: Tree) -> None:
     a, b = src_root.rstrip("/") + "/", dst_root.rstrip("/") + "/"
     if a.startswith(b) or b.startswith(a):
         raise BulkError(f"{dst.location}: the results folder must be outside the photos' folder, and not hold it")
+
+
+def _linked_into(src: Tree, dst: Tree) -> Callable[[str], bool]:
+    """Whether a folder under DST (relative) is, through a link, under SRC: a result written there
+    could replace a photo (the rename follows a link to a folder). Object stores have no links."""
+    (src_fs, src_root), (dst_fs, dst_root) = src.open(), dst.open()
+    if not (src_fs is _LOCAL and dst_fs is _LOCAL):
+        return lambda folder: False
+    photos = os.path.realpath(src_root).rstrip("/") + "/"
+
+    @functools.cache
+    def linked(folder: str) -> bool:
+        return (os.path.realpath(join(dst_root, folder)).rstrip("/") + "/").startswith(photos)
+    return linked
 
 
 def model_files(model: ModelRef) -> dict[str, bytes]:

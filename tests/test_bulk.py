@@ -301,6 +301,21 @@ def test_links_to_folders_among_the_photos_are_not_followed(tmp_path):
     assert job.jobs == [("a.png", "a.png"), ("c.png", "c.png"), ("sub/b.png", "sub/b.png")]
 
 
+def test_results_are_never_written_through_a_link_into_the_photos(tmp_path):
+    """A rename follows a link to a folder: out/sub -> photos/sub made sub/b.png's result
+    replace the photo itself (without --overwrite too: the listing does not follow links)."""
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    (photos / "sub").mkdir(parents=True)
+    for name in ("a.png", "sub/b.png"):
+        (photos / name).write_bytes(b"")
+    out.mkdir()
+    (out / "sub").symlink_to(photos / "sub")
+    job = bulk.plan(str(photos), str(out), overwrite=True)
+    assert job.jobs == [("a.png", "a.png")]
+    assert job.failed == [("sub/b.png", f"its result sub/b.png would be written among the photos "
+                                        f"(a folder in {out} links there)")]
+
+
 def test_only_bulk_imports_ray():
     code = "import sys, colorize_model.cli, colorize_model.bulk_cli; print('ray' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
