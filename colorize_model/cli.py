@@ -64,9 +64,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="colorize", description="Colorize black-and-white photos at their full resolution.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
-    parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUT",
+    parser.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="folder for the results (created if missing); for a single photo, "
-                             "a file name with an image extension names the result itself")
+                             "a file name with an image extension names the result itself (end it "
+                             "with / for a folder of that name)")
     add_colorizing_options(parser)
     parser.add_argument("--hints", type=Path, metavar="PATH",
                         help="colour hints: a hint image (RGBA; with a single input), or a folder of hint "
@@ -77,14 +78,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
     check_colorizing_options(parser, args)
+    args.one_file = names_a_file(args.output)
+    args.output = Path(args.output)
     if args.hints is not None and not os.path.exists(args.hints):  # os.path: False, not an error, if unreadable
         parser.error(f"--hints {args.hints}: no such file or folder (or one this user cannot read)")
     return args
 
 
-def names_a_file(output: Path) -> bool:
-    """Whether ``-o`` names a result file (an image extension, not an existing folder)."""
-    return output.suffix.lower() in IMAGE_SUFFIXES and not os.path.isdir(output)
+def names_a_file(output: str) -> bool:
+    """Whether ``-o`` names a result file (an image extension, not an existing folder, no final /)."""
+    return Path(output).suffix.lower() in IMAGE_SUFFIXES and not output.endswith(os.sep) \
+        and not os.path.isdir(output)
 
 
 def one_result(jobs: list[tuple[Path, Path]], output: Path) -> tuple[list[tuple[Path, Path]], Path]:
@@ -204,7 +208,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Colorize everything ``args`` names; the exit status."""
-    output, one_file = args.output, names_a_file(args.output)
+    output, one_file = args.output, args.one_file
     try:
         jobs = find_inputs(args.inputs, args.recursive, args.output)
         if one_file:

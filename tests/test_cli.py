@@ -103,6 +103,8 @@ def test_output_may_name_the_result_of_one_photo(album, tmp_path):
     (tmp_path / "shelf.png").mkdir()  # an existing folder stays a folder, whatever its name
     assert run(str(album / "cup.png"), "-o", "shelf.png", cwd=tmp_path).returncode == 0
     assert (tmp_path / "shelf.png" / "cup.png").is_file()
+    assert run(str(album / "cup.png"), "-o", "new.png/", cwd=tmp_path).returncode == 0  # so does a final /
+    assert (tmp_path / "new.png" / "cup.png").is_file()
     original = digest(album / "cup.png")
     onto_itself = run(str(album / "cup.png"), "-o", str(album / "cup.png"), "--overwrite", cwd=tmp_path)
     assert onto_itself.returncode == 1 and digest(album / "cup.png") == original
