@@ -25,12 +25,15 @@ into a huge one).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ModelError
@@ -87,14 +90,19 @@ def check_names(repo_id: str, revision: str | None, where: str) -> None:
 def download_model(repo_id: str, revision: str | None = None) -> Path:
     """Fetch (or find in the cache) a model folder at ``revision`` and check it."""
     import httpx2
-    from huggingface_hub import constants, errors, snapshot_download
 
     where = f"{HUB_PREFIX}{repo_id}" + (f"@{revision}" if revision else "")
     check_names(repo_id, revision, where)
+    try:  # it reads its settings from the environment as it is imported
+        from huggingface_hub import constants, errors, snapshot_download
+    except ValueError as error:
+        raise ModelError(f"{where}: huggingface_hub cannot start ({error}); check the HF_* environment "
+                         "variables") from None
     _use_checked_client()
     hub = constants.ENDPOINT
     try:
-        folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=list(ALLOWED_FILES)))
+        with _warnings_held("huggingface_hub"):
+            folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=list(ALLOWED_FILES)))
     except errors.RevisionNotFoundError:
         raise ModelError(f"{where}: revision {revision!r} not found on {hub}") from None
     except errors.GatedRepoError:
@@ -107,7 +115,8 @@ def download_model(repo_id: str, revision: str | None = None) -> Path:
             f"{where}: no such model repo on {hub} (or it is private and HF_TOKEN gives no access)"
         ) from None
     except errors.LocalEntryNotFoundError:
-        reason = "HF_HUB_OFFLINE is set" if constants.HF_HUB_OFFLINE else f"{hub} cannot be reached"
+        reason = "HF_HUB_OFFLINE is set" if constants.HF_HUB_OFFLINE else \
+            f"{hub} cannot be reached (or did not answer within {TIMEOUT:g} s)"
         raise ModelError(f"{where}: not in the Hugging Face cache ({constants.HF_HUB_CACHE}) and {reason}") from None
     except errors.HfHubHTTPError as error:
         if error.response.status_code == 401:
@@ -127,6 +136,19 @@ def download_model(repo_id: str, revision: str | None = None) -> Path:
     for file in sorted(folder.iterdir()):
         _check_file(file, where)
     return folder
+
+
+@contextlib.contextmanager
+def _warnings_held(name: str) -> Iterator[None]:
+    """Only errors from logger ``name`` meanwhile: huggingface_hub warns in several lines at each
+    retry of a download, and the outcome is reported here in one."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(max(level, logging.ERROR))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 class UnsafeAnswer(Exception):

@@ -7,6 +7,8 @@ after the revision. It also stores each file under the etag the server gives
 and each snapshot under the commit: ``alice/etag`` answers with a ``../`` etag
 for its config.json, ``alice/commit`` with a ``../`` commit. Its client waits
 as long as a server keeps sending and takes as much as it sends:
+``alice/silent`` sends the model info's headers and then nothing for 30 s,
+``alice/stalled`` does so for config.json's,
 ``alice/slow`` sends config.json a byte every quarter second, ``alice/endless``
 sends it without end, ``alice/huge`` announces 2 GiB, ``alice/zipped`` sends it
 gzipped. Every request is noted in ``requests.log`` in the working folder (with
@@ -22,7 +24,7 @@ import hashlib
 import json
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 COMMIT = "c" * 40
 CONFIG = b'{"name": "tiny"}\n'
@@ -49,6 +51,12 @@ class AnyRevision(BaseHTTPRequestHandler):
         commit = ESCAPING_COMMIT if repo == "alice/commit" else COMMIT
         if "/resolve/" in self.path and not head and repo in ("alice/slow", "alice/endless"):
             self.trickle(repo == "alice/slow")
+        elif (self.path.startswith("/api/models/") and repo == "alice/silent"
+              or "/resolve/" in self.path and not head and repo == "alice/stalled"):
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            time.sleep(30)
         elif "/resolve/" in self.path:  # the one file, under an etag that is a path
             headers = {"ETag": f'"{ESCAPING_ETAG if repo == "alice/etag" else CONFIG_ETAG}"', "X-Repo-Commit": commit}
             body = CONFIG
@@ -89,6 +97,6 @@ class AnyRevision(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    server = HTTPServer(("127.0.0.1", int(sys.argv[1])), AnyRevision)
+    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), AnyRevision)
     print("ready", flush=True)
     server.serve_forever()

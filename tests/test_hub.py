@@ -304,25 +304,36 @@ def test_answers_that_would_be_paths_are_refused_before_anything_is_written(sand
 
 BOUNDED_CLI = ("import sys\n"
                "from colorize_model import cli, hub\n"
-               "hub.DEADLINE, hub.MAX_FILE_BYTES = 1.0, 1 << 20  # the test's own bounds: 600 s and 1 GiB\n"
+               "hub.TIMEOUT, hub.DEADLINE, hub.MAX_FILE_BYTES = 0.5, 1.0, 1 << 20  # the test's: 60 s, 600 s, 1 GiB\n"
                "sys.argv[0] = 'colorize'\n"
                "sys.exit(cli.main())\n")
 
 
 def test_answers_too_slow_too_large_or_compressed_are_refused(sandbox, photo, tmp_path):
-    """huggingface_hub waits as long as a server keeps sending (and retries a download that
-    timed out after any byte), and stores whatever it is sent: each answer is bounded in time
-    and size, and asked for uncompressed, so a small answer cannot unpack into a huge one."""
+    """huggingface_hub's own client waits for ever on a silent server, as long as a server keeps
+    sending (and retries a download that timed out after any byte), and stores whatever it is
+    sent: each answer is bounded in time and size, and asked for uncompressed, so a small
+    answer cannot unpack into a huge one."""
     server = sandbox.start([sys.executable, TESTS / "hub_any_revision.py", ANY_REVISION.rsplit(":", 1)[1]],
                            "ready", tmp_path)
     try:
-        for repo, needle in (("alice/slow", "a file took more than 1 s"),
+        for repo, needle in (("alice/silent", "did not answer within 0.5 s"),
+                             ("alice/slow", "a file took more than 1 s"),
                              ("alice/endless", "a file is larger than 1 MB"),
                              ("alice/huge", "a file is larger than 1 MB"),
                              ("alice/zipped", "a file compressed (gzip) though asked for uncompressed")):
             done = sandbox.run([sys.executable, "-c", BOUNDED_CLI, photo, "-o", tmp_path / "out", "--model",
                                 f"hf://{repo}"], HF_ENDPOINT=ANY_REVISION, HF_HUB_CACHE=str(tmp_path / "cache"))
             one_line_error(done, f"hf://{repo}", needle)
+        # huggingface_hub retries a download that timed out five times (its own timeout), with
+        # two lines of warning each: one line here
+        done = sandbox.run([sys.executable, "-c", BOUNDED_CLI, photo, "-o", tmp_path / "out", "--model",
+                            "hf://alice/stalled"], HF_ENDPOINT=ANY_REVISION, HF_HUB_CACHE=str(tmp_path / "cache"),
+                           HF_HUB_DOWNLOAD_TIMEOUT="1")
+        one_line_error(done, "hf://alice/stalled", "ReadTimeout")
+        done = sandbox.run([BIN / "colorize", photo, "-o", tmp_path / "out", "--model", "hf://alice/stalled"],
+                           HF_ENDPOINT=ANY_REVISION, HF_HUB_DOWNLOAD_TIMEOUT="0.2")  # not a number it takes
+        one_line_error(done, "hf://alice/stalled", "check the HF_* environment variables")
         log = (tmp_path / "requests.log").read_text().splitlines()
         assert {line.split()[-1] for line in log} == {"identity"}, log
         assert "GET /alice/endless/resolve/" in "\n".join(log)  # refused while it was sent, not before
