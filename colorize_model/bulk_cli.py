@@ -16,7 +16,7 @@ import sys
 from tqdm import tqdm
 
 from . import __version__
-from .errors import ColorizeError
+from .errors import ColorizeError, printable
 from .options import add_colorizing_options, check_colorizing_options
 
 EPILOG = """\
@@ -80,10 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             raise bulk.BulkError(f"{args.source}: no images found")
         results = bulk.run(job, settings)
     except ColorizeError as error:
-        print(f"colorize-bulk: error: {error}", file=sys.stderr)
+        print(printable(f"colorize-bulk: error: {error}"), file=sys.stderr)
         return 2
     if job.already_done:
-        print(f"{job.already_done} results already in {args.target}: skipped", file=sys.stderr)
+        print(printable(f"{job.already_done} results already in {args.target}: skipped"), file=sys.stderr)
     failed = 0
     previous = signal.signal(signal.SIGTERM, _stop)
     with tqdm(total=total, unit="photo", disable=total < 2, dynamic_ncols=True) as bar:
@@ -92,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
                 bar.update(1)
                 if reason:
                     failed += 1
-                    tqdm.write(f"colorize-bulk: error: {photo}: {reason}", file=sys.stderr)
+                    tqdm.write(printable(f"colorize-bulk: error: {photo}: {reason}"), file=sys.stderr)
         except ColorizeError as error:
             bar.close()
-            print(f"colorize-bulk: error: {error}", file=sys.stderr)
+            print(printable(f"colorize-bulk: error: {error}"), file=sys.stderr)
             return 2
         except KeyboardInterrupt as stop:
             bar.close()
@@ -104,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             return 143 if isinstance(stop, Terminated) else 130
         finally:
             signal.signal(signal.SIGTERM, previous)
-    print(f"{total - failed} of {total} photos colorized into {args.target}" + (f", {failed} failed" if failed else "")
-          + f" (report: {bulk.REPORT})", file=sys.stderr)
+    print(printable(f"{total - failed} of {total} photos colorized into {args.target}"
+                    + (f", {failed} failed" if failed else "") + f" (report: {bulk.REPORT})"), file=sys.stderr)
     return 1 if failed else 0
 
 

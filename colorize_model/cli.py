@@ -23,7 +23,7 @@ from PIL import Image
 
 from . import __version__
 from .atomic import remove_stale_parts
-from .errors import ColorizeError, describe, one_line
+from .errors import ColorizeError, describe, one_line, printable
 from .imageio import MAX_PIXELS, load_image, save_image
 from .naming import IMAGE_SUFFIXES, output_name
 from .options import add_colorizing_options, check_colorizing_options
@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
             jobs, output = one_result(jobs, output)
         hints = find_hints(args.hints, jobs)
     except ColorizeError as error:
-        print(_shown(f"colorize: error: {error}"), file=sys.stderr)
+        print(printable(f"colorize: error: {error}"), file=sys.stderr)
         return 2
     todo, skipped = plan(jobs, output, hints.values())
     if not todo and not skipped:
@@ -231,13 +231,13 @@ def run(args: argparse.Namespace) -> int:
 
             colorizer = Colorizer.load(args.model)  # while the first photo decodes
         except ColorizeError as error:
-            print(_shown(f"colorize: error: {error}"), file=sys.stderr)
+            print(printable(f"colorize: error: {error}"), file=sys.stderr)
             return 2
         for folder in {target.parent for _, target in todo}:
             remove_stale_parts(folder)
 
         for source, why in skipped:
-            print(_shown(f"colorize: error: {source}: {why}"), file=sys.stderr)
+            print(printable(f"colorize: error: {source}: {why}"), file=sys.stderr)
         failed = len(skipped)
         from tqdm import tqdm  # here, not at the top: 20-40 ms of start-up that one photo does not need
 
@@ -247,11 +247,11 @@ def run(args: argparse.Namespace) -> int:
                     colorize_one(colorizer, photo, source, target, args, max_pixels, hints.get(source))
                 except Exception as error:  # noqa: BLE001 - one photo's failure, of any kind, must not end the run
                     failed += 1
-                    tqdm.write(_shown(f"colorize: error: {source}: {describe(error, source.name)}"),
+                    tqdm.write(printable(f"colorize: error: {source}: {describe(error, source.name)}"),
                                file=sys.stderr)
     total = len(todo) + len(skipped)
     into = todo[0][1] if one_file and todo else args.output
-    print(_shown(f"{total - failed} of {total} photos colorized into {into}")
+    print(printable(f"{total - failed} of {total} photos colorized into {into}")
           + (f", {failed} failed" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
 
@@ -283,13 +283,6 @@ def colorize_one(colorizer, photo: Future, source: Path, target: Path, args: arg
                                       hints=hint_image)  # a Pillow image: saved without another copy
     target.parent.mkdir(parents=True, exist_ok=True)
     save_image(result, target)
-
-
-def _shown(text: str) -> str:
-    """``text`` safe for a terminal: newlines, escape sequences and undecodable bytes in file
-    names are shown escaped (\\n, \\x1b, \\udcff) instead of acting on the terminal."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
-                   for c in text)
 
 
 if __name__ == "__main__":

@@ -32,3 +32,10 @@ def describe(error: Exception, name: str) -> str:
     if isinstance(error, (ColorizeError, OSError, ValueError)):
         return text
     return f"unexpected {type(error).__name__}" + (f": {text}" if text else "")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: newlines, escape sequences and undecodable bytes in file
+    names are shown escaped (\\n, \\x1b, \\udcff) instead of acting on the terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)

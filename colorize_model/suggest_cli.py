@@ -15,7 +15,7 @@ import json
 import sys
 
 from . import __version__
-from .errors import ColorizeError, describe
+from .errors import ColorizeError, describe, printable
 from .options import add_model_options, check_colorizing_options
 
 EPILOG = """\
@@ -44,7 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("photo", help="the photo (any format colorize reads)")
     parser.add_argument("points", nargs="+", type=point, metavar="X,Y", help="pixels to suggest colours for")
-    parser.add_argument("-k", "--count", type=int, default=8, metavar="K", help="colours per point, 1 to 64 (default 8)")
+    parser.add_argument("-k", "--count", type=int, default=8, metavar="K",
+                        help="colours per point, 1 to 64 (default 8)")
     parser.add_argument("--hints", metavar="FILE", help="a hint image (RGBA): suggestions given these hints")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a line per point")
     add_model_options(parser)
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         found = Colorizer.load(args.model).suggest_at(photo, args.points, args.count, hints=hints,
                                                        render_size=args.render_size)
     except (ColorizeError, OSError, ValueError) as error:
-        print(f"colorize-suggest: error: {describe(error, '')}", file=sys.stderr)
+        print(printable(f"colorize-suggest: error: {describe(error, '')}"), file=sys.stderr)
         return 1
     shown = [[("#{:02x}{:02x}{:02x}".format(*rgb), probability) for rgb, probability in colours]
              for colours in found]

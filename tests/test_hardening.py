@@ -300,6 +300,10 @@ def test_file_names_are_printed_escaped(tmp_path):
     assert result.returncode == 1 and "\x1b" not in result.stderr
     (line,) = errors_in(result)
     assert "evil\\n\\x1b[2Jname.png" in line
+    for command in (["colorize-suggest", folder / "evil\n\x1b[2Jname.png", "1,1"],  # so do the other commands
+                    ["colorize-bulk", tmp_path / "missing\x1b[2J", tmp_path / "out2"]):
+        done = subprocess.run([Path(sys.executable).parent / command[0], *command[1:]], capture_output=True, text=True)
+        assert done.returncode != 0 and "\x1b" not in done.stderr and "\\x1b[2J" in done.stderr, done.stderr
 
 
 # 10. LiteRT's start-up line does not reach the user; genuine messages do.
