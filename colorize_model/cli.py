@@ -110,10 +110,11 @@ def find_hints(hints: Path | None, jobs: list[tuple[Path, Path]]) -> dict[Path, 
         return {jobs[0][0]: hints}
     found = {}
     for source, relative in jobs:
-        candidates = sorted((hints / relative.parent).glob(glob.escape(relative.stem) + ".*"),
+        candidates = sorted((path for path in (hints / relative.parent).glob(glob.escape(relative.stem) + ".*")
+                             if path.stem == relative.stem and path.suffix.lower() in IMAGE_SUFFIXES
+                             and os.path.isfile(path)),  # scan.v2.png is not scan's, b.txt not b.jpg's
                             key=lambda p: (p.suffix.lower() != ".png", p.name))
-        found.update({source: path for path in candidates[:1]
-                      if path.suffix.lower() in IMAGE_SUFFIXES and os.path.isfile(path)})
+        found.update({source: path for path in candidates[:1]})
     return found
 
 

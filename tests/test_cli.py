@@ -174,6 +174,20 @@ def test_hints_folder_matched_by_name(tmp_path):
     assert (red[..., 0] - red[..., 1]).mean() > (plain[4:28, 4:44, 0] - plain[4:28, 4:44, 1]).mean() + 10
 
 
+def test_hints_match_the_whole_stem_and_only_images(tmp_path):
+    """scan.v2.png is not scan.png's hint image; b.txt beside b.webp does not hide it (it did:
+    the first file by name was taken, then dropped as no image, and b.webp went unprotected)."""
+    from colorize_model.cli import find_hints
+
+    hints = tmp_path / "hints"
+    hints.mkdir()
+    for name in ("scan.v2.png", "b.txt", "b.webp", "c.jpg", "c.png"):
+        (hints / name).write_bytes(b"")
+    jobs = [(tmp_path / name, Path(name)) for name in ("scan.png", "scan.v2.png", "b.jpg", "c.tif")]
+    assert find_hints(hints, jobs) == {tmp_path / "scan.v2.png": hints / "scan.v2.png",
+                                       tmp_path / "b.jpg": hints / "b.webp", tmp_path / "c.tif": hints / "c.png"}
+
+
 def test_hint_image_needs_one_input_and_is_never_overwritten(tmp_path):
     gray = _gray(64, 64)
     for name in ("a", "b"):
