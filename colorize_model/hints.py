@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from . import lab
+from .bands import AreaShrink, band_rows, in_bands
 from .imageio import ImageSource, load_image
 
 HINT_CHANNELS = 3  # a* / 128, b* / 128, mask
@@ -136,19 +137,46 @@ def to_render(hints: Hints, width: int, height: int, size: int) -> np.ndarray | 
         rgba = draw_points(hints, width, height, scale)
     else:
         rgba = _rgba(hints)
-    opaque = rgba[..., 3] >= OPAQUE
-    if not opaque.any():
+    if min(rgba.shape[:2]) < size:  # a small hint image, enlarged whole
+        planes = _planes(rgba)
+        cells = cv2.resize(planes, (size, size), interpolation=cv2.INTER_AREA) if planes[..., 2].any() else None
+    else:  # a band at a time: a large hint image's float planes would take 12 bytes a pixel
+        cells = _shrunk(rgba, size)
+    if cells is None:
         return None
-    planes = np.zeros(rgba.shape[:2] + (HINT_CHANNELS,), np.float32)
-    planes[opaque, :2] = lab.rgb_to_lab(rgba[opaque][None, :, :3])[0, :, 1:] / np.float32(lab.AB_SCALE)
-    planes[opaque, 2] = 1.0
-    planes[..., :2] *= planes[..., 2:]
-    cells = cv2.resize(planes, (size, size), interpolation=cv2.INTER_AREA)
     share = cells[..., 2]
     hinted = share > 1e-6
     cells[hinted, :2] /= share[hinted, None]
     cells[~hinted] = 0.0
     return cells
+
+
+def _planes(rgba: np.ndarray) -> np.ndarray:
+    """(a* / 128 x mask, b* / 128 x mask, mask) of a hint image's pixels: what averages over cells."""
+    opaque = rgba[..., 3] >= OPAQUE
+    planes = np.zeros(rgba.shape[:2] + (HINT_CHANNELS,), np.float32)
+    if opaque.any():
+        planes[opaque, :2] = lab.rgb_to_lab(rgba[opaque][None, :, :3])[0, :, 1:] / np.float32(lab.AB_SCALE)
+        planes[opaque, 2] = 1.0
+    return planes
+
+
+def _shrunk(rgba: np.ndarray, size: int) -> np.ndarray | None:
+    """``_planes`` area-averaged to size x size, band by band (None: no opaque pixel)."""
+    height, width = rgba.shape[:2]
+    shrinks = [AreaShrink((height, width), (size, size)) for _ in range(HINT_CHANNELS)]
+
+    def parts(rows: slice) -> tuple[bool, list]:
+        planes = _planes(rgba[rows])
+        return bool(planes[..., 2].any()), [shrink.part(np.ascontiguousarray(planes[..., channel]), rows)
+                                            for channel, shrink in enumerate(shrinks)]
+
+    hinted = False
+    for any_opaque, band in in_bands(parts, height, band_rows(width)):
+        hinted |= any_opaque
+        for shrink, part in zip(shrinks, band):
+            shrink.add(part)
+    return np.dstack([shrink.result() for shrink in shrinks]) if hinted else None
 
 
 def shown_at(planes: np.ndarray | None, l_render: np.ndarray) -> np.ndarray | None:

@@ -65,6 +65,24 @@ def test_hint_image_scaled_to_render_cells():
     assert not planes.any()
 
 
+def test_a_large_hint_image_is_read_in_bands():
+    """Its float planes were made whole: 12 bytes a pixel (1.4 GB of peak memory for an
+    8000x8000 hint layer with one dot, on a 128x96 photo). Now they are made a band at a time."""
+    import tracemalloc
+
+    rgba = np.zeros((6000, 5000, 4), np.uint8)
+    rgba[:3000, :2500] = (*RED, 255)  # the top-left quarter: render cells (0..79, 0..79) of 160
+    tracemalloc.start()
+    try:
+        planes = to_render(rgba, 128, 96, 160)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40e6, peak  # old code: 360 MB of planes alone
+    np.testing.assert_allclose(planes[:80, :80], np.broadcast_to([*ab_of(RED), 1.0], (80, 80, 3)), atol=1e-5)
+    assert not planes[80:].any() and not planes[:, 80:].any()
+
+
 def test_no_hints_is_none():
     assert to_render(None, 10, 10, 16) is None
     assert to_render([], 10, 10, 16) is None
