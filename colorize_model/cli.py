@@ -23,7 +23,7 @@ from PIL import Image
 
 from . import __version__
 from .atomic import remove_stale_parts
-from .errors import ColorizeError, describe, one_line, printable
+from .errors import ColorizeError, describe, printable
 from .imageio import MAX_PIXELS, load_image, save_image
 from .naming import IMAGE_SUFFIXES, output_name
 from .options import add_colorizing_options, check_colorizing_options
@@ -276,10 +276,9 @@ def colorize_one(colorizer, photo: Future, source: Path, target: Path, args: arg
     if target.exists() and not args.overwrite:
         raise ValueError(f"{target} exists (use --overwrite to replace it)")
     image = photo.result()
-    try:
-        hint_image = None if hints is None else load_image(hints, max_pixels=max_pixels)
-    except (ColorizeError, OSError, ValueError) as error:
-        raise ColorizeError(f"hint image {hints}: {one_line(error, hints.name)}") from None
+    from .hints import load_hint_file  # loaded with the model already
+
+    hint_image = None if hints is None else load_hint_file(hints, max_pixels)
     result = colorizer.colorize_image(image, render_size=args.render_size, saturation=args.saturation,
                                       hints=hint_image)  # a Pillow image: saved without another copy
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Union
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from . import lab
 from .bands import AreaShrink, band_rows, in_bands
+from .errors import ColorizeError, one_line
 from .imageio import ImageSource, load_image
 
 HINT_CHANNELS = 3  # a* / 128, b* / 128, mask
@@ -62,8 +65,9 @@ def parse_colour(colour: Colour) -> tuple[int, int, int]:
 
 
 def default_radius(width: int, height: int) -> float:
-    """A point's radius when none is given: a small dot, about 1 % of the photo's short side."""
-    return max(2.0, round(0.008 * min(width, height)))
+    """A point's radius when none is given: a small dot, about 1 % of the photo's short side
+    (at least 2 pixels, at most the photo's size)."""
+    return min(max(2.0, round(0.008 * min(width, height))), float(max(width, height)))
 
 
 def hint_image(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -106,7 +110,7 @@ def _point(point: Point, width: int, height: int) -> tuple[float, float, tuple, 
     try:
         x, y = float(point[0]), float(point[1])
         radius = float(point[3]) if len(point) == 4 else default_radius(width, height)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"hint point {point!r}: x, y and radius must be numbers") from None
     if not (0 <= x < width and 0 <= y < height):
         raise ValueError(f"hint point ({x:g}, {y:g}) is outside the {width}x{height} photo")
@@ -123,6 +127,15 @@ def read(hints: Hints) -> Hints:
     """Hints in the form ``to_render`` and ``Pins`` both take without reading a file again:
     a hint image as uint8 RGBA, points as given."""
     return hints if hints is None or _is_points(hints) else _rgba(hints)
+
+
+def load_hint_file(path: str | Path, max_pixels: int) -> Image.Image:
+    """A hint image file, opened as ``load_image`` does; its errors name it as the hint image
+    (a command's user has given a photo too)."""
+    try:
+        return load_image(path, max_pixels=max_pixels)
+    except (ColorizeError, OSError, ValueError) as error:
+        raise ColorizeError(f"hint image {path}: {one_line(error, Path(path).name)}") from None
 
 
 def to_render(hints: Hints, width: int, height: int, size: int) -> np.ndarray | None:

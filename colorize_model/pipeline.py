@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Integral
 
 import numpy as np
 from PIL import Image
 
 from . import lab
-from .hints import Hints, Pins, read, shown_at, to_render
+from .hints import MAX_POINTS, Hints, Pins, read, shown_at, to_render
 from .imageio import ImageSource, load_image
 from .lightness import lightness_and_alpha, lightness_source
 from .models import ModelRef, resolve
@@ -62,6 +63,7 @@ class Colorizer:
     def predict_ab(self, l_star: np.ndarray, render_size: int | None = None,
                    hints: Hints = None) -> tuple[np.ndarray, np.ndarray]:
         """Chroma planes a*, b* (H, W each) in Lab units for a lightness image L* (H, W)."""
+        check_settings(render_size, 1.0)
         small, hint_planes = self._inputs(l_star, render_size, hints)
         return guided_upsample(self._run(small, hint_planes)[0] * np.float32(lab.AB_SCALE), l_star)
 
@@ -127,13 +129,15 @@ class Colorizer:
         """``suggest`` at several pixels (x, y) of one photo: the network runs once for all."""
         if not self._network.has_distribution:
             raise ValueError(f"model {self.name} has no colour distribution to suggest from")
-        if not 1 <= int(k) <= 64:
-            raise ValueError(f"k = {k}: ask for 1 to 64 suggestions")
+        if isinstance(k, bool) or not isinstance(k, Integral) or not 1 <= k <= 64:
+            raise ValueError(f"k = {k!r}: ask for a whole number of 1 to 64 suggestions")
+        check_settings(render_size, 1.0)
+        points = list(points)  # an iterator is read once
+        if len(points) > MAX_POINTS:
+            raise ValueError(f"{len(points)} points: at most {MAX_POINTS}")
         l_star, _ = lightness_and_alpha(load_image(image))
         height, width = l_star.shape
-        for x, y in points:
-            if not (0 <= x < width and 0 <= y < height):
-                raise ValueError(f"point ({x:g}, {y:g}) is outside the {width}x{height} photo")
+        points = [_pixel(point, width, height) for point in points]
         from .suggestions import distinct_colours  # here: start-up that colorizing does not need
 
         small, hint_planes = self._inputs(l_star, render_size, hints)
@@ -178,6 +182,17 @@ def colorize(image: ImageSource, *, model: ModelRef = "default", render_size: in
              saturation: float = 1.0, hints: Hints = None) -> np.ndarray:
     """One-off colorization; for many photos keep a ``Colorizer`` instead."""
     return Colorizer(model).colorize(image, render_size=render_size, saturation=saturation, hints=hints)
+
+
+def _pixel(point: Sequence[float], width: int, height: int) -> tuple[float, float]:
+    """A point (x, y) checked to be on a width x height photo."""
+    try:
+        x, y = (float(value) for value in point)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"point {point!r} is not two numbers x, y") from None
+    if not (0 <= x < width and 0 <= y < height):
+        raise ValueError(f"point ({x:g}, {y:g}) is outside the {width}x{height} photo")
+    return x, y
 
 
 def mirrored(plane: np.ndarray | None) -> np.ndarray | None:

@@ -60,12 +60,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        from .hints import load_hint_file
         from .imageio import load_image
         from .pipeline import Colorizer
 
         max_pixels = int(args.max_megapixels * 1e6)
         photo = load_image(args.photo, max_pixels=max_pixels)
-        hints = None if args.hints is None else load_image(args.hints, max_pixels=max_pixels)
+        hints = None if args.hints is None else load_hint_file(args.hints, max_pixels)
         found = Colorizer.load(args.model).suggest_at(photo, args.points, args.count, hints=hints,
                                                        render_size=args.render_size)
     except (ColorizeError, OSError, ValueError) as error:

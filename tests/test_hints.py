@@ -174,3 +174,43 @@ def test_suggest_at_several_points_is_suggest_at_each(colorizer, photo):
     assert together == [colorizer.suggest(photo, x, y, k=4, hints=hints) for x, y in points]
     with pytest.raises(ValueError, match="outside"):
         colorizer.suggest_at(photo, [(1, 1), (float("nan"), 1)])
+    assert colorizer.suggest_at(photo, iter(points), k=4, hints=hints) == together  # an iterator: read once
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda c, p: c.suggest(p, 10, 10, k=2.9), "whole number of 1 to 64"),
+    (lambda c, p: c.suggest(p, 10, 10, k=True), "whole number of 1 to 64"),
+    (lambda c, p: c.suggest(p, 10, 10, k=float("inf")), "whole number of 1 to 64"),
+    (lambda c, p: c.suggest(p, 10, 10, render_size=7), "render size 7 is outside"),
+    (lambda c, p: c.suggest(p, 10, 10, render_size=4096), "render size 4096 is outside"),
+    (lambda c, p: c.suggest(p, 10, 10, render_size="160"), "render size must be a whole number"),
+    (lambda c, p: c.suggest(p, 10 ** 400, 10), "not two numbers"),
+    (lambda c, p: c.suggest(p, "a", 10), "not two numbers"),
+    (lambda c, p: c.suggest_at(p, [(1, 2, 3)]), "not two numbers"),
+    (lambda c, p: c.suggest_at(p, [(1, 2)] * 10_001), "at most 10000"),
+    (lambda c, p: c.predict_ab(lab.rgb_to_l(p), render_size=7), "render size 7 is outside"),
+    (lambda c, p: c.colorize(p, hints=[(10 ** 400, 5, RED)]), "must be numbers"),
+    (lambda c, p: c.colorize(p, hints=[(5, 5, RED, 10 ** 400)]), "must be numbers"),
+])
+def test_bad_suggestion_and_hint_arguments_are_value_or_type_errors(colorizer, photo, call, error):
+    """Each was an OpenCV error, an OverflowError, 9.5 GB of memory (render size 4096) or a
+    silently rounded k."""
+    with pytest.raises((ValueError, TypeError), match=error):
+        call(colorizer, photo)
+
+
+def test_a_point_without_radius_on_a_one_pixel_photo(colorizer):
+    """The default radius (2 px at least) was larger than the photo and refused."""
+    assert colorizer.colorize(np.full((1, 1), 128, np.uint8), hints=[(0, 0, RED)]).shape == (1, 1, 3)
+
+
+def test_suggest_command_names_a_bad_hint_image_as_such(tmp_path, photo):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    Image.fromarray(photo).convert("L").save(tmp_path / "photo.png")
+    done = subprocess.run([Path(sys.executable).parent / "colorize-suggest", tmp_path / "photo.png", "1,1",
+                           "--hints", tmp_path / "sub" / "photo.png"], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.strip() == \
+        f"colorize-suggest: error: hint image {tmp_path / 'sub' / 'photo.png'}: no such file"
