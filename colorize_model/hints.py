@@ -221,9 +221,11 @@ def _rgba(image: ImageSource) -> np.ndarray:
             raise ValueError(f"a hint image array must be uint8, not {image.dtype}")
         return image
     picture = load_image(image)
-    if picture.mode in ("P", "PA") and (picture.mode == "PA" or "transparency" in picture.info):
-        picture = picture.convert("RGBA")
-    if picture.mode not in ("RGBA", "RGBa", "LA", "La"):
+    if picture.mode == "La":  # premultiplied: Pillow converts it only to LA
+        picture = picture.convert("LA")
+    if picture.mode == "PA" or picture.mode in ("P", "RGB", "L") and "transparency" in picture.info:
+        picture = picture.convert("RGBA")  # a palette or colour key with transparent entries
+    if picture.mode not in ("RGBA", "RGBa", "LA"):
         raise ValueError("a hint image needs transparency (RGBA): only its opaque pixels are hints")
     return np.asarray(picture.convert("RGBA"))
 

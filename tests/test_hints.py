@@ -107,6 +107,22 @@ def test_points_are_checked():
             to_render(bad, 100, 100, 16)
 
 
+def test_hint_images_with_transparency_of_any_kind(tmp_path):
+    """A colour key (tRNS) in an RGB or gray PNG is transparency; premultiplied La is LA.
+    Both were refused or failed in Pillow's conversion."""
+    keyed = Image.new("RGB", (10, 10), (0, 0, 0))
+    keyed.paste(RED, (0, 0, 10, 5))
+    keyed.save(tmp_path / "keyed.png", transparency=(0, 0, 0))
+    planes = to_render(tmp_path / "keyed.png", 10, 10, 2)
+    np.testing.assert_allclose(planes[..., 2], [[1, 1], [0, 0]])
+    gray = Image.new("L", (10, 10), 0)
+    gray.paste(200, (0, 0, 10, 5))
+    gray.save(tmp_path / "gray.png", transparency=0)
+    np.testing.assert_allclose(to_render(tmp_path / "gray.png", 10, 10, 2)[..., 2], [[1, 1], [0, 0]])
+    premultiplied = Image.merge("LA", [Image.new("L", (10, 10), 200), gray]).convert("La")
+    np.testing.assert_allclose(to_render(premultiplied, 10, 10, 2)[..., 2], [[1, 1], [0, 0]])
+
+
 def test_rgb_hint_image_needs_a_mask(tmp_path):
     Image.new("RGB", (10, 10), RED).save(tmp_path / "opaque.png")
     with pytest.raises(ValueError, match="transparency"):
