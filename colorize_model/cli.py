@@ -101,7 +101,7 @@ def one_result(jobs: list[tuple[Path, Path]], output: Path) -> tuple[list[tuple[
 def find_hints(hints: Path | None, jobs: list[tuple[Path, Path]]) -> dict[Path, Path]:
     """The hint image of each input that has one: ``hints`` itself for a single input, else the
     image in the folder ``hints`` with the input's relative path and stem (PNG first)."""
-    if hints is None:
+    if hints is None or not jobs:  # no photos: that is the error to report
         return {}
     if not os.path.isdir(hints):
         if len({source for source, _ in jobs}) != 1:

@@ -56,7 +56,7 @@ def parse_colour(colour: Colour) -> tuple[int, int, int]:
         return tuple(int(match.group(1)[i:i + 2], 16) for i in (0, 2, 4))
     try:
         values = tuple(int(v) for v in colour if float(v) == int(v))
-        whole = len(values) == len(colour) == 3
+        whole = len(values) == len(colour) == 3 and isinstance(colour, (Sequence, np.ndarray))  # not a set
     except (TypeError, ValueError, OverflowError):
         whole = False
     if not whole or not all(0 <= v <= 255 for v in values):

@@ -115,6 +115,10 @@ def test_usage_errors(tmp_path):
     missing_model = run("x.png", "-o", "out", "--model", str(tmp_path / "nope"), cwd=tmp_path)
     assert missing_model.returncode == 2 and "Traceback" not in missing_model.stderr
     assert run(str(tmp_path), "-o", "out", cwd=tmp_path).returncode == 2  # no images in it
+    (tmp_path / "h.png").write_bytes(b"")
+    (tmp_path / "none").mkdir()
+    empty = run(str(tmp_path / "none"), "-o", "out", "--hints", str(tmp_path / "h.png"), cwd=tmp_path)
+    assert empty.returncode == 2 and "no images found" in empty.stderr  # not "one hint image for 0 inputs"
     assert run("x.png", "-o", "out", "--saturation", "-1", cwd=tmp_path).returncode == 2
 
 

@@ -27,7 +27,8 @@ def photo() -> np.ndarray:
 
 def test_parse_colour():
     assert parse_colour("#FF8000") == parse_colour("ff8000") == parse_colour((255, 128, 0)) == (255, 128, 0)
-    for bad in ("red", "#12345", (1, 2), (1, 2, 300), (1.5, 2, 3), "#gg0000", None, 7):
+    for bad in ("red", "#12345", (1, 2), (1, 2, 300), (1.5, 2, 3), "#gg0000", None, 7, {255, 0, 10},
+                {0: 255, 1: 0, 2: 0}):
         with pytest.raises(ValueError):
             parse_colour(bad)
 
