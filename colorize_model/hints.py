@@ -29,7 +29,6 @@ from typing import Union
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from . import lab
 from .bands import AreaShrink, band_rows, in_bands
@@ -129,11 +128,11 @@ def read(hints: Hints) -> Hints:
     return hints if hints is None or _is_points(hints) else _rgba(hints)
 
 
-def load_hint_file(path: str | Path, max_pixels: int) -> Image.Image:
-    """A hint image file, opened as ``load_image`` does; its errors name it as the hint image
-    (a command's user has given a photo too)."""
+def load_hint_file(path: str | Path, max_pixels: int) -> np.ndarray:
+    """A hint image file as uint8 RGBA (the form ``read`` gives, so no decoded picture is kept
+    beside it); its errors name it as the hint image (a command's user has given a photo too)."""
     try:
-        return load_image(path, max_pixels=max_pixels)
+        return _rgba(load_image(path, max_pixels=max_pixels))
     except (ColorizeError, OSError, ValueError) as error:
         raise ColorizeError(f"hint image {path}: {one_line(error, Path(path).name)}") from None
 
@@ -227,7 +226,7 @@ def _rgba(image: ImageSource) -> np.ndarray:
         picture = picture.convert("RGBA")  # a palette or colour key with transparent entries
     if picture.mode not in ("RGBA", "RGBa", "LA"):
         raise ValueError("a hint image needs transparency (RGBA): only its opaque pixels are hints")
-    return np.asarray(picture.convert("RGBA"))
+    return np.asarray(picture if picture.mode == "RGBA" else picture.convert("RGBA"))
 
 
 class Pins:
