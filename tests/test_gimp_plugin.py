@@ -63,6 +63,9 @@ CASES = {
     "gray-bad-model": {"input": "gray", "settings": {"model": "/nonexistent-model"}},
     "gray-render-8": {"input": "gray", "settings": {"render-size": 8}},
     "gray-locked": {"input": "gray", "lock_content": True},
+    "gray-locked-group": {"input": "gray", "in_locked_group": True, "settings": {"new-layer": True}},
+    "too-large": {"input": "gray", "new_layer_size": (13000, 12000), "export": False},
+    "gray-blank-model": {"input": "gray", "settings": {"model": " "}, "export": False},
     # colour hints: the gray photo, New Hint Layer, the disks painted on it
     "hints": {"input": "gray", "hints": {"command": True, "png": "hints"}},
     "hints-offset": {"input": "rgb", "hints": {"png": "hints-offset", "offsets": OFFSET_LAYER["offsets"]}},
@@ -291,12 +294,22 @@ def assert_failed(facts: dict, export: Path, source: Path, expected: str) -> Non
                                                  ("gray-bad-model", "/nonexistent-model"),
                                                  ("gray-render-8", "render size 8"),
                                                  ("gray-locked", "locked"),
+                                                 ("gray-locked-group", "'locked group' has its pixels locked"),
                                                  ("hints-gray", "Image > Mode > RGB"),
                                                  ("hints-no-alpha", "Add Alpha Channel"),
                                                  ("hints-photo", "the layer being colorized")])
 def test_failure_is_reported_and_changes_nothing(gimp_run, name, expected):
     results, out, inputs = gimp_run
     assert_failed(results[name], out / f"{name}.png", inputs[CASES[name]["input"]], expected)
+
+
+def test_a_layer_over_the_pixel_limit_is_refused_before_it_is_read(gimp_run):
+    facts = gimp_run[0]["too-large"]
+    assert facts["status"] == "EXECUTION_ERROR" and "150-megapixel limit" in facts["message"], facts
+
+
+def test_a_cleared_model_field_is_the_built_in_model(gimp_run):
+    assert gimp_run[0]["gray-blank-model"]["status"] == "SUCCESS", gimp_run[0]["gray-blank-model"]
 
 
 def disk_mask(shape: tuple[int, ...], disk: str, inset: int = 2) -> np.ndarray:
@@ -356,9 +369,9 @@ def test_new_hint_layer_makes_an_empty_rgba_layer_above(gimp_run):
     results, _, inputs = gimp_run
     facts = results["hints"]
     assert facts["new_hint_layer_status"] == ["SUCCESS", ""]
-    assert facts["new_hint_layer"] == {"name": "Colour hints", "rgba": True, "size": list(Image.open(inputs["gray"]).size),
-                                       "offsets": [0, 0], "above_photo": True, "selected": True, "base_type": "RGB",
-                                       "max_alpha": 0}
+    assert facts["new_hint_layer"] == {"name": "Colour hints", "rgba": True,
+                                       "size": list(Image.open(inputs["gray"]).size), "offsets": [0, 0],
+                                       "above_photo": True, "selected": True, "base_type": "RGB", "max_alpha": 0}
 
 
 def test_hint_layer_position_and_size_are_respected(gimp_run):

@@ -27,6 +27,10 @@ NEW_HINT_LAYER_PROC = "plug-in-colorize-new-hint-layer"
 SUGGEST_PROC = "plug-in-colorize-suggest-colours"
 SUGGESTIONS_PALETTE = "Auto Colorize suggestions"
 PIXEL_FORMAT = "R'G'B'A u8"  # sRGB bytes whatever the layer's type, precision or profile
+# colorize_model's limits (settings.MIN/MAX_RENDER_SIZE, imageio.MAX_PIXELS): GIMP's Python cannot
+# import the package, and a layer past them is refused before its pixels are read.
+MIN_RENDER_SIZE, MAX_RENDER_SIZE = 16, 1024
+MAX_PIXELS = 150_000_000
 
 
 def one_layer(drawables):
@@ -41,10 +45,35 @@ def one_layer(drawables):
 
 def target_layer(drawables, config):
     """The layer to colour, if its pixels may change (or the result goes to a new layer)."""
-    layer = one_layer(drawables)
+    layer = writable_place(one_layer(drawables))
     if layer.get_lock_content() and not config.get_property("new-layer"):
         raise PluginError("The layer's pixels are locked: unlock them or put the result in a new layer.")
     return layer
+
+
+def writable_place(layer):
+    """layer, if no layer group around it has its pixels locked: that lock covers every layer in
+    the group, new ones too, and GIMP refuses the writes only once the image is half changed."""
+    group = layer.get_parent()
+    while group is not None:
+        if group.get_lock_content():
+            raise PluginError(f"The layer group '{group.get_name()}' has its pixels locked: unlock them "
+                              "(Layers dialog, lock icon) to colorize a layer in it.")
+        group = group.get_parent()
+    return layer
+
+
+def checked_size(layer, config):
+    """The layer's width and height, if the worker can take them at the chosen render size."""
+    size = config.get_property("render-size")
+    if 0 < size < MIN_RENDER_SIZE:
+        raise PluginError(f"The render size {size} is too small: use 0 (the model's own) or "
+                          f"{MIN_RENDER_SIZE} to {MAX_RENDER_SIZE}.")
+    width, height = layer.get_width(), layer.get_height()
+    if width * height > MAX_PIXELS:
+        raise PluginError(f"The layer is {width} x {height} pixels, over the {MAX_PIXELS // 10**6}-megapixel "
+                          "limit: scale it down (Layer > Scale Layer) or colorize a copy in parts.")
+    return width, height
 
 
 def chosen_hints(image, layer, config, run_mode):
@@ -69,7 +98,7 @@ def write_pixels(drawable, rgba, width, height):
 
 def colorize(image, layer, hints, config):
     """Read, colorize in the worker, then change the image in one undo step."""
-    width, height = layer.get_width(), layer.get_height()
+    width, height = checked_size(layer, config)
     if not layer.mask_intersect()[0]:
         raise PluginError("The selection does not touch this layer: nothing to colorize.")
     Gimp.progress_init("Auto Colorize")
@@ -83,6 +112,8 @@ def colorize(image, layer, hints, config):
     finally:
         worker.stop()
     Gimp.progress_update(0.9)
+    if not layer.is_valid() or (layer.get_width(), layer.get_height()) != (width, height):
+        raise PluginError("The layer was removed or resized while it was being colorized: run Auto Colorize again.")
     image.undo_group_start()
     try:
         if image.get_base_type() != Gimp.ImageBaseType.RGB:
@@ -116,7 +147,7 @@ def suggest(image, layer, config):
     hints = hint_layer.named(image)
     if hints is not None:
         hint_layer.check(image, hints, layer)
-    width, height = layer.get_width(), layer.get_height()
+    width, height = checked_size(layer, config)
     Gimp.progress_init("Auto Colorize: Suggest Colours")
     worker = Worker(width, height, config, hints=hints is not None, suggest_at=place)
     try:
@@ -176,8 +207,10 @@ def outcome(procedure, work):
 
 def run(procedure, run_mode, image, drawables, config, run_data):
     """PDB entry point of Auto Colorize: show the dialog when interactive, then colorize."""
-    if run_mode != Gimp.RunMode.NONINTERACTIVE:  # a script says which hint layer, if any
+    if run_mode == Gimp.RunMode.INTERACTIVE:  # a script says which hint layer, if any
         hint_layer.preselect(image, config)
+    elif run_mode == Gimp.RunMode.WITH_LAST_VALS:  # the switch as last set; GIMP keeps no layer argument
+        config.set_property("hint-layer", hint_layer.named(image))
     if run_mode == Gimp.RunMode.INTERACTIVE and not show_dialog(procedure, config):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
 
@@ -190,7 +223,7 @@ def run(procedure, run_mode, image, drawables, config, run_data):
 def run_new_hint_layer(procedure, run_mode, image, drawables, config, run_data):
     """PDB entry point of New Hint Layer: one undo step, the new layer selected."""
     def work():
-        photo = one_layer(drawables)
+        photo = writable_place(one_layer(drawables))
         image.undo_group_start()
         try:
             hint_layer.add(image, photo)
@@ -204,7 +237,7 @@ def add_render_size(procedure):
     procedure.add_int_argument("render-size", "Render si_ze",
                                "Side in pixels the network sees; 0 = the model's default. "
                                "Larger costs time, may add detail to colours.",
-                               0, 4096, 0, GObject.ParamFlags.READWRITE)
+                               0, MAX_RENDER_SIZE, 0, GObject.ParamFlags.READWRITE)
 
 
 def add_model(procedure):

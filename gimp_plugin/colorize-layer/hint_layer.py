@@ -51,8 +51,9 @@ def check(image, hints, photo):
     if not in_image(hints, image):
         raise PluginError(f"The colour hints layer '{name}' is not in this image.")
     if hints.get_id() == photo.get_id():
-        raise PluginError("The colour hints layer is the layer being colorized: paint the hints on a layer "
-                          "of their own (Colors > Auto Colorize: New Hint Layer).")
+        raise PluginError("The colour hints layer is the layer being colorized: select the photo's layer "
+                          "in the Layers dialog, not the hints (they belong on a layer of their own: Colors > "
+                          "Auto Colorize: New Hint Layer).")
     if hints.is_group_layer():
         raise PluginError(f"The colour hints layer '{name}' is a layer group: choose the layer painted on.")
     if hints.is_gray():

@@ -81,7 +81,8 @@ class Worker:
     def __init__(self, width, height, config, hints, suggest_at=None):
         """hints: whether a hint image (RGBA in the layer's coordinates) follows the pixels;
         suggest_at: (x, y) in the layer to ask for colour suggestions there instead of colours."""
-        arguments = ["--width", str(width), "--height", str(height), "--model", config.get_property("model"),
+        model = config.get_property("model").strip() or "default"  # a cleared field: the built-in model
+        arguments = ["--width", str(width), "--height", str(height), f"--model={model}",  # '=': even '-x' is a value
                      "--render-size", str(config.get_property("render-size"))]
         if suggest_at is None:
             arguments += ["--saturation", repr(config.get_property("saturation"))]
@@ -135,7 +136,9 @@ class Worker:
     def failure(self, stderr):
         """The user's message for a worker that failed: its last line, with the Flatpak advice when needed."""
         lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-        reason = lines[-1].strip() if lines else f"exit status {self.proc.returncode}"
+        code = self.proc.returncode
+        reason = lines[-1].strip() if lines else (f"the model's Python was stopped by signal {-code} (out of memory?)"
+                                                  if code is not None and code < 0 else f"exit status {code}")
         if self.flatpak and reason.startswith(PORTAL_FAILURE):
             return (f"Auto Colorize could not start its Python outside the Flatpak sandbox ({reason}). "
                     f"GIMP needs permission for that once: run '{FLATPAK_PERMISSION}', then restart GIMP.")

@@ -3,7 +3,8 @@
 Not imported by pytest: tests/test_gimp_plugin.py prepends CASES_FILE = "..." and
 feeds it to `gimp-console-3.0 --batch-interpreter python-fu-eval -b -`. Each case
 (a JSON object) names an input PNG, the procedure's settings, an optional
-rectangular selection, whether the layer's pixels are locked or the worker's
+rectangular selection, whether the layer's pixels (or its group's) are locked,
+a large empty layer to colorize instead, whether the worker's
 interpreter is broken on purpose, an optional colour hints layer (made with New
 Hint Layer or loaded from a PNG, at offsets, in an image made indexed), a file to
 write first (a stand-in's setting), whether to export, and whether to time GIMP's
@@ -169,6 +170,15 @@ def run_case(case, plugin_dir, out_dir):
     if case.get("selection"):
         image.select_rectangle(Gimp.ChannelOps.REPLACE, *case["selection"])
     layer.set_lock_content(case.get("lock_content", False))
+    if case.get("in_locked_group"):  # its group's lock covers it: GIMP refused the writes half-way
+        group = Gimp.GroupLayer.new(image, "locked group")
+        image.insert_layer(group, None, 0)
+        image.reorder_item(layer, group, 0)
+        group.set_lock_content(True)
+    if case.get("new_layer_size"):  # a new, never painted (so never allocated) layer of that size
+        layer = Gimp.Layer.new(image, "large", *case["new_layer_size"], Gimp.ImageType.RGBA_IMAGE, 100.0,
+                               Gimp.LayerMode.NORMAL)
+        image.insert_layer(layer, None, 0)
     facts = {"base_type_before": BASE_TYPES[image.get_base_type()], "layers_before": len(image.get_layers())}
     stem = str(out_dir / case["name"])
     settings, hints = dict(case["settings"]), None
