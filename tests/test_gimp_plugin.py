@@ -66,6 +66,7 @@ CASES = {
     "gray-locked-group": {"input": "gray", "in_locked_group": True, "settings": {"new-layer": True}},
     "too-large": {"input": "gray", "new_layer_size": (13000, 12000), "export": False},
     "gray-blank-model": {"input": "gray", "settings": {"model": " "}, "export": False},
+    "gray16": {"input": "gray16", "tones": True, "export": False},
     # colour hints: the gray photo, New Hint Layer, the disks painted on it
     "hints": {"input": "gray", "hints": {"command": True, "png": "hints"}},
     "hints-offset": {"input": "rgb", "hints": {"png": "hints-offset", "offsets": OFFSET_LAYER["offsets"]}},
@@ -94,6 +95,8 @@ def make_inputs(folder: Path) -> dict[str, Path]:
     gray = Image.fromarray(skimage.data.chelsea()).convert("L")
     ramp = Image.fromarray(np.tile(np.linspace(0, 255, gray.width).astype(np.uint8), (gray.height, 1)))
     images = {"rgb": gray.convert("RGB"), "gray": gray, "indexed": gray.convert("P")}
+    images["gray16"] = Image.fromarray(np.asarray(gray, np.uint16) * 257  # a 16-bit scan: 4113 levels
+                                       + np.tile(np.arange(gray.width, dtype=np.uint16) % 16, (gray.height, 1)))
     images["rgba"] = gray.convert("RGBA")
     images["rgba"].putalpha(ramp)
     images["graya"] = gray.convert("LA")
@@ -301,6 +304,14 @@ def assert_failed(facts: dict, export: Path, source: Path, expected: str) -> Non
 def test_failure_is_reported_and_changes_nothing(gimp_run, name, expected):
     results, out, inputs = gimp_run
     assert_failed(results[name], out / f"{name}.png", inputs[CASES[name]["input"]], expected)
+
+
+def test_a_16_bit_layer_keeps_its_tones(gimp_run):
+    """The model works in 8 bits; a 16-bit scan gets its colour and keeps its own lightness (it
+    was rounded to 8 bits: at saturation 0, 4113 levels became 17)."""
+    tones = gimp_run[0]["gray16"]["tones"]
+    assert tones["levels_after"] >= 0.95 * tones["levels_before"] and tones["max_change"] <= 4, tones
+    assert tones["mean_chroma"] > MIN_CHROMA, tones
 
 
 def test_a_layer_over_the_pixel_limit_is_refused_before_it_is_read(gimp_run):

@@ -10,6 +10,7 @@ unless it succeeds, and then in one undo step.
 
 import sys
 import traceback
+from array import array
 
 import gi
 
@@ -27,6 +28,8 @@ NEW_HINT_LAYER_PROC = "plug-in-colorize-new-hint-layer"
 SUGGEST_PROC = "plug-in-colorize-suggest-colours"
 SUGGESTIONS_PALETTE = "Auto Colorize suggestions"
 PIXEL_FORMAT = "R'G'B'A u8"  # sRGB bytes whatever the layer's type, precision or profile
+TONES_FORMAT = "CIE Lab alpha float"  # how a 16- or 32-bit layer keeps its own lightness and alpha
+EIGHT_BIT = (Gimp.Precision.U8_LINEAR, Gimp.Precision.U8_NON_LINEAR, Gimp.Precision.U8_PERCEPTUAL)
 # colorize_model's limits (settings.MIN/MAX_RENDER_SIZE, imageio.MAX_PIXELS): GIMP's Python cannot
 # import the package, and a layer past them is refused before its pixels are read.
 MIN_RENDER_SIZE, MAX_RENDER_SIZE = 16, 1024
@@ -87,13 +90,26 @@ def chosen_hints(image, layer, config, run_mode):
     return hints
 
 
-def write_pixels(drawable, rgba, width, height):
+def write_pixels(drawable, pixels, width, height, pixel_format=PIXEL_FORMAT):
     """Write through the shadow buffer so GIMP applies the selection (and its feathering)."""
     shadow = drawable.get_shadow_buffer()
-    shadow.set(Gegl.Rectangle.new(0, 0, width, height), PIXEL_FORMAT, rgba)
+    shadow.set(Gegl.Rectangle.new(0, 0, width, height), pixel_format, pixels)
     shadow.flush()
     drawable.merge_shadow(True)
     drawable.update(0, 0, width, height)
+
+
+def with_own_tones(tones, result, width, height):
+    """The 8-bit result's colour (a*, b*) with the layer's own L* and alpha, as TONES_FORMAT bytes:
+    the model works in 8 bits, and a 16- or 32-bit layer would otherwise lose its tones."""
+    area = Gegl.Rectangle.new(0, 0, width, height)
+    scratch = Gegl.Buffer.new(TONES_FORMAT, 0, 0, width, height)
+    scratch.set(area, PIXEL_FORMAT, result)
+    coloured, own = array("f"), array("f")
+    coloured.frombytes(scratch.get(area, 1.0, TONES_FORMAT, Gegl.AbyssPolicy.CLAMP))
+    own.frombytes(tones)
+    coloured[0::4], coloured[3::4] = own[0::4], own[3::4]
+    return coloured.tobytes()
 
 
 def colorize(image, layer, hints, config):
@@ -104,13 +120,18 @@ def colorize(image, layer, hints, config):
     Gimp.progress_init("Auto Colorize")
     worker = Worker(width, height, config, hints=hints is not None)
     try:
-        rgba = layer.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, PIXEL_FORMAT,
-                                      Gegl.AbyssPolicy.CLAMP)
+        area = Gegl.Rectangle.new(0, 0, width, height)
+        rgba = layer.get_buffer().get(area, 1.0, PIXEL_FORMAT, Gegl.AbyssPolicy.CLAMP)
+        tones = None if image.get_precision() in EIGHT_BIT else \
+            layer.get_buffer().get(area, 1.0, TONES_FORMAT, Gegl.AbyssPolicy.CLAMP)
         hint_pixels = None if hints is None else hint_layer.read(hints, layer)
         Gimp.progress_update(0.1)
         result = worker.colorize(rgba, hint_pixels)
     finally:
         worker.stop()
+    pixel_format = PIXEL_FORMAT
+    if tones is not None:
+        result, pixel_format = with_own_tones(tones, result, width, height), TONES_FORMAT
     Gimp.progress_update(0.9)
     if not layer.is_valid() or (layer.get_width(), layer.get_height()) != (width, height):
         raise PluginError("The layer was removed or resized while it was being colorized: run Auto Colorize again.")
@@ -121,7 +142,7 @@ def colorize(image, layer, hints, config):
         target = layer
         if config.get_property("new-layer"):
             target = hint_layer.transparent_layer_above(image, layer, f"{layer.get_name()} (colorized)")
-        write_pixels(target, result, width, height)
+        write_pixels(target, result, width, height, pixel_format)
     finally:
         image.undo_group_end()
     Gimp.progress_update(1.0)

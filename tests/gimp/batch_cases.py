@@ -4,7 +4,8 @@ Not imported by pytest: tests/test_gimp_plugin.py prepends CASES_FILE = "..." an
 feeds it to `gimp-console-3.0 --batch-interpreter python-fu-eval -b -`. Each case
 (a JSON object) names an input PNG, the procedure's settings, an optional
 rectangular selection, whether the layer's pixels (or its group's) are locked,
-a large empty layer to colorize instead, whether the worker's
+a large empty layer to colorize instead, whether to compare its 16-bit gray
+levels before and after, whether the worker's
 interpreter is broken on purpose, an optional colour hints layer (made with New
 Hint Layer or loaded from a PNG, at offsets, in an image made indexed), a file to
 write first (a stand-in's setting), whether to export, and whether to time GIMP's
@@ -16,10 +17,12 @@ outside GIMP with PIL.
 
 import hashlib
 import json
+import math
 import os
 import sys
 import time
 import traceback
+from array import array
 from pathlib import Path
 
 from gi.repository import Babl, Gegl, Gimp, Gio
@@ -195,6 +198,8 @@ def run_case(case, plugin_dir, out_dir):
     if case.get("write_file"):
         Path(case["write_file"][0]).write_text(case["write_file"][1])
 
+    tones_before = gray_levels(layer) if case.get("tones") else None
+
     def call():
         return run_procedure(image, layer, settings)
 
@@ -206,10 +211,28 @@ def run_case(case, plugin_dir, out_dir):
                  layers_after=len(layers), new_layer_on_top=len(layers) > 1 and layers[1] == layer)
     if hints is not None:
         facts["hints_after"] = layer_state(hints)
+    if tones_before is not None:
+        after = gray_levels(layer)
+        lab = array("f")
+        lab.frombytes(layer.get_buffer().get(Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height()), 1.0,
+                                             "CIE Lab float", Gegl.AbyssPolicy.NONE))
+        chroma = [math.hypot(a, b) for a, b in zip(lab[1::3], lab[2::3])]
+        facts["tones"] = {"levels_before": len(set(tones_before)), "levels_after": len(set(after)),
+                          "max_change": max(abs(a - b) for a, b in zip(tones_before, after)),
+                          "mean_chroma": sum(chroma) / len(chroma)}
     if case.get("export", True):
         export_views(image, layer, stem, hints)
     image.delete()
     return facts
+
+
+def gray_levels(layer):
+    """The layer's gray levels at 16 bits (Y' u16), as a list."""
+    width, height = layer.get_width(), layer.get_height()
+    levels = array("H")
+    levels.frombytes(layer.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, "Y' u16",
+                                            Gegl.AbyssPolicy.NONE))
+    return levels.tolist()
 
 
 def colour_bytes(colour):
