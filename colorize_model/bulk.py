@@ -81,7 +81,7 @@ class Tree:
                 raise BulkError(f"{self.location}: no such folder")
             if kind == pafs.FileType.NotFound:  # DST, before the first run
                 names = []
-            elif filesystem is _LOCAL:
+            elif _is_local(filesystem):
                 names = _local_files(root)
             else:
                 selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
@@ -109,6 +109,11 @@ def _local_files(root: str) -> list[str]:
             if os.path.isfile(path):
                 names.append(os.path.relpath(path, root).encode().decode())  # a name not in UTF-8 raises here
     return names
+
+
+def _is_local(filesystem: pafs.FileSystem) -> bool:
+    """A local folder, named by path or by a file:// URI (pyarrow makes another instance for that)."""
+    return filesystem.type_name == _LOCAL.type_name
 
 
 def join(root: str, relative: str) -> str:
@@ -158,7 +163,7 @@ def _refuse_overlap(src: Tree, dst: Tree) -> None:
     (src_fs, src_root), (dst_fs, dst_root) = src.open(), dst.open()
     if src_fs.type_name != dst_fs.type_name:
         return
-    if src_fs.type_name == _LOCAL.type_name:  # a link to the photos' folder is the photos' folder
+    if _is_local(src_fs):  # a link to the photos' folder is the photos' folder
         src_root, dst_root = os.path.realpath(src_root), os.path.realpath(dst_root)
     a, b = src_root.rstrip("/") + "/", dst_root.rstrip("/") + "/"
     if a.startswith(b) or b.startswith(a):
@@ -169,7 +174,7 @@ def _linked_into(src: Tree, dst: Tree) -> Callable[[str], bool]:
     """Whether a folder under DST (relative) is, through a link, under SRC: a result written there
     could replace a photo (the rename follows a link to a folder). Object stores have no links."""
     (src_fs, src_root), (dst_fs, dst_root) = src.open(), dst.open()
-    if not (src_fs is _LOCAL and dst_fs is _LOCAL):
+    if not (_is_local(src_fs) and _is_local(dst_fs)):
         return lambda folder: False
     photos = os.path.realpath(src_root).rstrip("/") + "/"
 

@@ -314,6 +314,8 @@ def test_results_are_never_written_through_a_link_into_the_photos(tmp_path):
     assert job.jobs == [("a.png", "a.png")]
     assert job.failed == [("sub/b.png", f"its result sub/b.png would be written among the photos "
                                         f"(a folder in {out} links there)")]
+    as_uris = bulk.plan(f"file://{photos}", f"file://{out}", overwrite=True)  # local too, as pyarrow names it
+    assert as_uris.jobs == job.jobs and [photo for photo, _ in as_uris.failed] == ["sub/b.png"]
 
 
 def test_only_bulk_imports_ray():
