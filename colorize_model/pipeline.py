@@ -63,7 +63,7 @@ class Colorizer:
     def predict_ab(self, l_star: np.ndarray, render_size: int | None = None,
                    hints: Hints = None) -> tuple[np.ndarray, np.ndarray]:
         """Chroma planes a*, b* (H, W each) in Lab units for a lightness image L* (H, W)."""
-        check_settings(render_size, 1.0)
+        check_settings(render_size)
         small, hint_planes = self._inputs(l_star, render_size, hints)
         return guided_upsample(self._run(small, hint_planes)[0] * np.float32(lab.AB_SCALE), l_star)
 
@@ -131,7 +131,7 @@ class Colorizer:
             raise ValueError(f"model {self.name} has no colour distribution to suggest from")
         if isinstance(k, bool) or not isinstance(k, Integral) or not 1 <= k <= 64:
             raise ValueError(f"k = {k!r}: ask for a whole number of 1 to 64 suggestions")
-        check_settings(render_size, 1.0)
+        check_settings(render_size)
         points = list(points)  # an iterator is read once
         if len(points) > MAX_POINTS:
             raise ValueError(f"{len(points)} points: at most {MAX_POINTS}")

@@ -29,7 +29,7 @@ def network_render_size(render_size: int) -> int:
     return (render_size + RENDER_STEP // 2) // RENDER_STEP * RENDER_STEP
 
 
-def check_settings(render_size: int | None, saturation: float) -> None:
+def check_settings(render_size: int | None, saturation: float = 1.0) -> None:
     """Refuse a setting no photo can be colorized with, with a message (TypeError, ValueError)."""
     if render_size is not None:
         if isinstance(render_size, bool) or not isinstance(render_size, Integral):

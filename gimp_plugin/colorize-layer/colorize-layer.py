@@ -129,12 +129,12 @@ def colorize(image, layer, hints, config):
         result = worker.colorize(rgba, hint_pixels)
     finally:
         worker.stop()
-    pixel_format = PIXEL_FORMAT
-    if tones is not None:
-        result, pixel_format = with_own_tones(tones, result, width, height), TONES_FORMAT
     Gimp.progress_update(0.9)
     if not layer.is_valid() or (layer.get_width(), layer.get_height()) != (width, height):
         raise PluginError("The layer was removed or resized while it was being colorized: run Auto Colorize again.")
+    pixel_format = PIXEL_FORMAT
+    if tones is not None:
+        result, pixel_format = with_own_tones(tones, result, width, height), TONES_FORMAT
     image.undo_group_start()
     try:
         if image.get_base_type() != Gimp.ImageBaseType.RGB:
