@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Union
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
 
 from .atomic import atomic_write
 from .errors import ImageTooLargeError, InputImageError
@@ -23,6 +23,7 @@ warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 # Full scales a float or 32-bit integer image may use, tried in turn (see unit_levels).
 _FLOAT_SCALES, _INT_SCALES = (1.0, 255.0), (255.0,)
 _SIXTEEN_BIT = 65535.0
+ORIENTATION = ExifTags.Base.Orientation
 
 ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
 
@@ -57,6 +58,7 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
         with Image.open(path, formats=READ_FORMATS) as image:
             try:
                 check_size(image, max_pixels)
+                _unmapped_if_turned(image)
                 image.load()
                 return _upright(image)
             except BaseException:
@@ -91,6 +93,13 @@ def check_size(image: Image.Image, max_pixels: int) -> None:
         name = Path(image.filename).name if getattr(image, "filename", "") else "image"
         raise ImageTooLargeError(f"{name}: {width}×{height} is {width * height / 1e6:.1f} megapixels, "
                                  f"over the limit of {max_pixels / 1e6:g}")
+
+
+def _unmapped_if_turned(image: Image.Image) -> None:
+    """Make Pillow read a quarter-turned TIFF (orientation 5-8) as a stream: it memory-maps an
+    uncompressed one with the size it has once turned, which garbles every row (Pillow 12-13)."""
+    if isinstance(image, TiffImagePlugin.TiffImageFile) and image.tag_v2.get(ORIENTATION) in (5, 6, 7, 8):
+        image.filename = ""  # Pillow maps only files it has a name for
 
 
 def _upright(image: Image.Image) -> Image.Image:

@@ -89,12 +89,17 @@ def test_colour_and_sepia_inputs_are_treated_as_gray(colorizer, coffee):
     assert np.abs(a_b_gray.mean(axis=(0, 1)) - a_b_sepia.mean(axis=(0, 1))).max() < 6.0
 
 
-def test_exif_orientation_is_applied(colorizer, tmp_path, coffee):
+@pytest.mark.parametrize("name, options", [("turned.jpg", {"quality": 100}), ("turned.png", {}),
+                                           ("turned.tif", {}), ("turned.tif", {"compression": "tiff_lzw"})])
+def test_exif_orientation_is_applied(colorizer, tmp_path, coffee, name, options):
+    """Uncompressed TIFFs included: Pillow memory-maps those with their turned size (garbled rows)."""
     image = gray_of(coffee)  # 400 x 600
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° clockwise when shown
-    image.save(tmp_path / "rotated.jpg", exif=exif)
-    assert colorizer.colorize(tmp_path / "rotated.jpg").shape[:2] == (coffee.shape[1], coffee.shape[0])
+    image.save(tmp_path / name, exif=exif, **options)
+    result = colorizer.colorize(tmp_path / name)
+    assert result.shape[:2] == (coffee.shape[1], coffee.shape[0])
+    assert mean_delta_l(result, lab.gray_to_l(np.rot90(np.asarray(image), -1))) < 0.5
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 2000), (5000, 40), (17, 31)])
