@@ -38,6 +38,7 @@ import ray.data
 
 from PIL import Image
 
+from . import metadata
 from .atomic import PART_SUFFIX
 from .errors import ColorizeError, describe, one_line
 from .imageio import MAX_PIXELS, load_image, save_image
@@ -196,7 +197,7 @@ class _Worker:
     """One Ray actor: loads the model once, then colorizes batches of (photo, result) paths."""
 
     def __init__(self, model: list[ray.ObjectRef], source: str, target: str, render_size: int | None,
-                 saturation: float, max_pixels: int, threads: int):
+                 saturation: float, max_pixels: int, threads: int, keep_metadata: bool):
         self._scratch = tempfile.TemporaryDirectory(prefix="colorize-bulk-")
         scratch = Path(self._scratch.name)
         for name, data in ray.get(model[0]).items():
@@ -204,6 +205,7 @@ class _Worker:
         self._colorizer = Colorizer(scratch, num_threads=threads)
         self._settings = {"render_size": render_size, "saturation": saturation}
         self._max_pixels = max_pixels
+        self._keep_metadata = keep_metadata
         if Image.MAX_IMAGE_PIXELS is not None:  # as the CLI: Pillow's own check must not refuse first
             Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS, max_pixels)
         self._source, self._target = Tree(source).open(), Tree(target).open()
@@ -225,7 +227,8 @@ class _Worker:
             pafs.copy_files(join(root, photo), str(local_in), source_filesystem=filesystem,
                             destination_filesystem=_LOCAL, use_threads=False)
             image = load_image(local_in, max_pixels=self._max_pixels)
-            save_image(self._colorizer.colorize(image, **self._settings), local_out)
+            kept = metadata.of(image) if self._keep_metadata else None
+            save_image(self._colorizer.colorize_image(image, **self._settings), local_out, metadata=kept)
             write_atomically(*self._target, result, local_out.read_bytes())
             return ""
         except Exception as error:  # noqa: BLE001 - see the docstring
@@ -263,6 +266,7 @@ class Settings:
     workers: int | None = None  # actors; default: the cluster's CPUs less one
     cpus_per_worker: int = 1
     address: str | None = None  # None: a local Ray started for this run; "auto", "ray://head:10001"
+    keep_metadata: bool = True  # results keep their photos' EXIF, XMP, comments and dpi (colorize_model.metadata)
 
 
 def run(job: Plan, settings: Settings) -> Iterator[tuple[str, str]]:
@@ -315,7 +319,8 @@ def _results(job: Plan, settings: Settings, files: dict[str, bytes]) -> Iterator
                                        "target": job.target.location, "render_size": settings.render_size,
                                        "saturation": settings.saturation,
                                        "max_pixels": int(settings.max_megapixels * 1e6),
-                                       "threads": settings.cpus_per_worker})
+                                       "threads": settings.cpus_per_worker,
+                                       "keep_metadata": settings.keep_metadata})
             for row in done.iter_rows():
                 if row["reason"]:
                     failures.append((row["photo"], row["reason"]))

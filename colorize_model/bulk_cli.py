@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     settings = bulk.Settings(args.model, args.render_size, args.saturation, args.max_megapixels, args.workers,
-                             args.cpus_per_worker, args.address)
+                             args.cpus_per_worker, args.address, keep_metadata=not args.strip_metadata)
     try:
         job = bulk.plan(args.source, args.target, overwrite=args.overwrite)
         total = len(job.jobs) + len(job.failed)

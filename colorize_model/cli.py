@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import __version__
+from . import __version__, metadata
 from .atomic import remove_stale_parts
 from .errors import ColorizeError, describe, printable
 from .imageio import MAX_PIXELS, load_image, save_image
@@ -39,7 +39,8 @@ examples:
   colorize scans/ -o colour/ --hints hints/        # hints/NAME.png guides scans/NAME.jpg
 
 Each result keeps its file name and format (JPEG at quality 95; formats that
-cannot be written, such as GIF, become PNG). Folders are read with their
+cannot be written, such as GIF, become PNG) and its photo's metadata (EXIF
+dates, camera, GPS and captions, XMP, comments, dpi; not --strip-metadata). Folders are read with their
 sub-folders when --recursive is given, and the sub-folders are recreated; an
 output folder inside an input folder is not read. A result that would replace
 one of the inputs (or hint images), or that two inputs would share, is not written.
@@ -282,7 +283,7 @@ def colorize_one(colorizer, photo: Future, source: Path, target: Path, args: arg
     result = colorizer.colorize_image(image, render_size=args.render_size, saturation=args.saturation,
                                       hints=hint_image)  # a Pillow image: saved without another copy
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_image(result, target)
+    save_image(result, target, metadata=None if args.strip_metadata else metadata.of(image))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from pathlib import Path
 from typing import Union
@@ -12,6 +13,7 @@ from PIL import ExifTags, Image, ImageOps, TiffImagePlugin, UnidentifiedImageErr
 
 from .atomic import atomic_write
 from .errors import ImageTooLargeError, InputImageError
+from .metadata import Metadata
 
 # Larger than any camera or scanner gives (a 600 dpi A3 scan is ~70 MP), small
 # enough that a decompression bomb is refused before it eats the memory.
@@ -60,6 +62,7 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
                 check_size(image, max_pixels)
                 _unmapped_if_turned(image)
                 image.load()
+                _exif_in_info(image)
                 return _upright(image)
             except BaseException:
                 image.close()  # frees the decoded pixels now: the error's traceback keeps ``image`` alive
@@ -100,6 +103,16 @@ def _unmapped_if_turned(image: Image.Image) -> None:
     uncompressed one with the size it has once turned, which garbles every row (Pillow 12-13)."""
     if isinstance(image, TiffImagePlugin.TiffImageFile) and image.tag_v2.get(ORIENTATION) in (5, 6, 7, 8):
         image.filename = ""  # Pillow maps only files it has a name for
+
+
+def _exif_in_info(image: Image.Image) -> None:
+    """A TIFF's EXIF is its own tags, which the upright copy loses: put it in ``info`` as other formats
+    have it, so that results can keep it (colorize_model.metadata)."""
+    if isinstance(image, TiffImagePlugin.TiffImageFile) and "exif" not in image.info:
+        try:
+            image.info["exif"] = image.getexif().tobytes()
+        except Exception:  # noqa: BLE001 - damaged tags are left out, never the photo
+            pass
 
 
 def _upright(image: Image.Image) -> Image.Image:
@@ -147,8 +160,12 @@ def _from_array(array: np.ndarray) -> Image.Image:
 
 
 def save_image(image: Union[np.ndarray, Image.Image], path: Union[str, os.PathLike], *,
-               quality: int = 95) -> None:
-    """Write ``image`` to ``path`` atomically; the format follows the extension."""
+               quality: int = 95, metadata: Metadata | None = None) -> None:
+    """Write ``image`` to ``path`` atomically; the format follows the extension.
+
+    ``metadata`` (``metadata.of(photo)``) is written too where the format can
+    hold it; what Pillow cannot write again is left out rather than the result.
+    """
     path = Path(path)
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)
@@ -160,5 +177,15 @@ def save_image(image: Union[np.ndarray, Image.Image], path: Union[str, os.PathLi
     options = {"quality": quality} if image_format in ("JPEG", "WEBP") else {}
     if image_format == "PNG":
         options = {"compress_level": 1}  # large results; zlib's default level is 5x slower
+    if metadata:
+        try:
+            _write(image, path, image_format, options | metadata.save_options(image_format))
+            return
+        except (ValueError, TypeError, KeyError, struct.error):  # what odd tag values raise in Pillow's writers
+            pass
+    _write(image, path, image_format, options)
+
+
+def _write(image: Image.Image, path: Path, image_format: str, options: dict) -> None:
     with atomic_write(path) as handle:
         image.save(handle, format=image_format, **options)

@@ -11,11 +11,14 @@ from .settings import MAX_RENDER_SIZE, MAX_SATURATION, MIN_RENDER_SIZE, RENDER_S
 
 
 def add_colorizing_options(parser: argparse.ArgumentParser) -> None:
-    """--model, --render-size, --saturation and --max-megapixels."""
+    """--model, --render-size, --saturation, --max-megapixels and --strip-metadata."""
     add_model_options(parser)
     parser.add_argument("--saturation", type=float, default=1.0, metavar="S",
                         help=f"0 = gray, 1 = as predicted (default), above 1 = more vivid (at most "
                              f"{MAX_SATURATION:g})")
+    parser.add_argument("--strip-metadata", action="store_true",
+                        help="write results without the photos' metadata (by default each result keeps its "
+                             "photo's EXIF dates, camera, GPS and captions, XMP, comments and dpi)")
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

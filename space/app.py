@@ -54,7 +54,7 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from colorize_model import Colorizer  # noqa: E402
+from colorize_model import Colorizer, metadata  # noqa: E402
 from colorize_model.errors import ImageTooLargeError, InputImageError  # noqa: E402
 from colorize_model.hints import OPAQUE, Hints, draw_points, parse_colour, parse_points  # noqa: E402
 from colorize_model.imageio import MAX_PIXELS as COMMAND_MAX_PIXELS  # noqa: E402
@@ -528,7 +528,7 @@ def build_demo(colorizers: Mapping[str, Colorizer]) -> gr.Blocks:
         trim_cache(cache, CACHE_BUDGET)
         folder = Path(tempfile.mkdtemp(dir=cache))
         full = folder / f"{path.stem}-colorized.png"
-        save_image(colour, full)
+        save_image(colour, full, metadata=metadata.of(image))  # the download keeps the photo's EXIF, dpi...
         after = full if max(colour.shape[:2]) <= DISPLAY_MAX_SIDE else write_for_slider(
             colour, folder / "after.png")
         return (str(befores.get(path, image, folder)), str(after)), str(full)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import ray
-from PIL import Image
+from PIL import ExifTags, Image
 
 from colorize_model import bulk, bulk_cli
 from sandbox import Sandbox
@@ -50,7 +50,10 @@ def photos(tmp_path_factory) -> Path:
     for i in range(GOOD):
         gray = np.clip(ramp * (i % 5 + 1) + rng.integers(0, 60, ramp.shape), 0, 255).astype(np.uint8)
         suffix = [".jpg", ".png", ".gif", ".tif"][i % 4]  # GIF results become PNG, as the CLI writes them
-        Image.fromarray(gray).save(root / ("sub" if i % 3 == 0 else ".") / f"photo{i:03d}{suffix}")
+        exif = Image.Exif()
+        exif[ExifTags.Base.DateTime] = f"1950:01:{i % 28 + 1:02d} 12:00:00"  # kept by results, as the CLI keeps it
+        Image.fromarray(gray).save(root / ("sub" if i % 3 == 0 else ".") / f"photo{i:03d}{suffix}",
+                                   **({"exif": exif, "dpi": (600, 600)} if suffix == ".jpg" else {}))
     (root / "bad.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
     (root / "empty.png").write_bytes(b"")
     (root / "sub" / "text.tif").write_text("not a picture")
@@ -164,6 +167,9 @@ def check_like_the_cli(out: Path, reference: Path) -> dict:
     assert len(expected) == GOOD
     for name, path in expected.items():
         assert np.array_equal(np.asarray(Image.open(made[name])), np.asarray(Image.open(path))), name
+        made_image, cli_image = Image.open(made[name]), Image.open(path)
+        assert (made_image.getexif(), made_image.info.get("dpi")) == (cli_image.getexif(), cli_image.info.get("dpi"))
+    assert sum(ExifTags.Base.DateTime in Image.open(path).getexif() for path in expected.values()) == GOOD // 4
     report = json.loads(made[bulk.REPORT].read_text())
     assert {row["path"]: row["reason"] for row in report["failed"]}.keys() == BAD.keys()
     for row in report["failed"]:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
 from colorize_model.lab import gray_to_l, rgb_to_lab
 from colorize_model.models import DEFAULT_MODEL_DIR
@@ -274,9 +274,15 @@ def test_client_named_endpoint_returns_slider_pair_and_full_result(client: Any,
 
     assert "/colorize" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     photo = gray_photo(tmp_path, (500, 375), "rocket")
+    exif = Image.Exif()
+    exif[ExifTags.Base.DateTime] = "1962:09:12 10:00:00"
+    Image.open(photo).save(photo, quality=92, exif=exif, dpi=(300, 300))
     (before, after), full = client.predict(handle_file(str(photo)), api_name="/colorize")
     assert_colorized(Path(full), photo)
     assert Path(after).read_bytes() == Path(full).read_bytes()
+    download = Image.open(full)
+    assert download.getexif()[ExifTags.Base.DateTime] == "1962:09:12 10:00:00"  # the photo's metadata kept
+    assert np.allclose(download.info["dpi"], 300, atol=0.01)
     assert_same_gray(Image.open(before), photo)
 
 
