@@ -9,6 +9,8 @@ from PIL import Image
 from colorize_model import InputImageError, colorize, lab
 from colorize_model.lightness import lightness_and_alpha
 
+from gray_profile import gray_profile  # tests/, on sys.path under pytest
+
 
 def gray_of(rgb: np.ndarray) -> Image.Image:
     return Image.fromarray(rgb).convert("L")
@@ -87,6 +89,28 @@ def test_colour_and_sepia_inputs_are_treated_as_gray(colorizer, coffee):
     a_b_gray = lab.rgb_to_lab(gray_result)[..., 1:]
     a_b_sepia = lab.rgb_to_lab(sepia_result)[..., 1:]
     assert np.abs(a_b_gray.mean(axis=(0, 1)) - a_b_sepia.mean(axis=(0, 1))).max() < 6.0
+
+
+def l_of_luminance(y: np.ndarray) -> np.ndarray:
+    return np.where(y > 216 / 24389, 116 * np.cbrt(y) - 16, y * 24389 / 27)
+
+
+@pytest.mark.parametrize("mode", ["L", "I;16", "LA"])
+@pytest.mark.parametrize("profile, luminance", [(gray_profile(1.0), lambda v: v),
+                                                (gray_profile(2.2), lambda v: v ** 2.2), (b"not a profile", None)],
+                         ids=["gamma1", "gamma2.2", "damaged"])
+def test_a_gray_photo_is_read_through_its_colour_profile(colorizer, tmp_path, mode, profile, luminance):
+    """Levels mean what the photo's ICC profile says (level 128 of a linear gray is L* 76, not sRGB's
+    53.6); a damaged profile counts as none: sRGB."""
+    levels = np.linspace(0, 1, 64 * 48).reshape(48, 64)
+    full = 65535 if mode == "I;16" else 255
+    stored = (levels * full).round().astype(np.uint16 if mode == "I;16" else np.uint8)
+    image = Image.fromarray(stored)
+    if mode == "LA":
+        image = Image.merge("LA", (image, Image.new("L", image.size, 255)))
+    image.save(tmp_path / "gray.png", icc_profile=profile)
+    expected = lab.gray_to_l(stored) if luminance is None else l_of_luminance(luminance(levels))
+    assert mean_delta_l(colorizer.colorize(tmp_path / "gray.png"), expected) < 0.5
 
 
 @pytest.mark.parametrize("name, options", [("turned.jpg", {"quality": 100}), ("turned.png", {}),
