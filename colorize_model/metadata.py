@@ -55,7 +55,7 @@ class Metadata:
             options["icc_profile"] = srgb_profile()
         if image_format == "TIFF":
             return options | {"tiffinfo": self._tiff_tags()}
-        exif = self.exif.tobytes() if self.exif else b""
+        exif = self.exif.tobytes() if self.exif is not None else b""  # len() counts the main record only
         xmp = self.xmp or b""
         if image_format == "JPEG":
             comment = self.text.get("Comment", "").encode()
@@ -80,7 +80,7 @@ class Metadata:
 
     def _tiff_tags(self) -> TiffImagePlugin.ImageFileDirectory_v2:
         tags = TiffImagePlugin.ImageFileDirectory_v2()
-        if self.exif:
+        if self.exif is not None:
             for tag, value in self.exif.items():
                 if tag not in _RECORDS:
                     tags[tag] = value

@@ -75,6 +75,18 @@ def test_results_keep_what_describes_the_photo(tmp_path, suffix):
         assert result.info["comment"] == b"from the blue album"
 
 
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif"])
+def test_dates_and_gps_alone_are_kept(tmp_path, suffix):
+    """Only the EXIF and GPS records, nothing in the main one (an Exif mapping's length is then 0)."""
+    exif = Image.Exif()
+    exif.get_ifd(EXIF)[ExifTags.Base.DateTimeOriginal] = TAKEN
+    exif.get_ifd(GPS)[ExifTags.GPS.GPSLatitudeRef] = "N"
+    save_image(Image.new("RGB", (8, 6)), tmp_path / f"kept{suffix}", metadata=metadata.Metadata(exif=exif))
+    kept = Image.open(tmp_path / f"kept{suffix}").getexif()
+    assert kept.get_ifd(EXIF) == {ExifTags.Base.DateTimeOriginal: TAKEN}
+    assert kept.get_ifd(GPS) == {ExifTags.GPS.GPSLatitudeRef: "N"}
+
+
 def test_strip_metadata_writes_none(tmp_path):
     scan(tmp_path / "scan.jpg")
     done = colorize("scan.jpg", "-o", "out", "--strip-metadata", cwd=tmp_path)
