@@ -13,7 +13,7 @@ in DST's report (``REPORT``). The pixels are the ``colorize`` command's: the
 same pipeline, the same model files (sent from the driver, so every node runs
 exactly the model named on the command line) and the same naming rule.
 
-Ray is an optional dependency (``pip install "colorize-model[bulk]"``): only
+Ray is an optional dependency (the ``bulk`` extra: ``pip install ".[bulk]"``): only
 this module imports it.
 """
 

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from . import bulk
     except ImportError as error:
-        print(f"colorize-bulk: error: needs Ray ({error.name} is missing): pip install 'colorize-model[bulk]'",
+        print(f"colorize-bulk: error: needs Ray ({error.name} is missing): install the bulk extra (pip install '.[bulk]' in colorize-model's folder)",
               file=sys.stderr)
         return 2
     settings = bulk.Settings(args.model, args.render_size, args.saturation, args.max_megapixels, args.workers,

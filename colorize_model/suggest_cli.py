@@ -30,12 +30,12 @@ suggested colour at that place on a hint image and pass it to `colorize --hints`
 
 
 def point(text: str) -> tuple[float, float]:
-    """"X,Y" -> (x, y)."""
+    """"X,Y" -> (x, y): whole numbers stay ints, so they are printed as given."""
     try:
         x, y = (float(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a point X,Y (two numbers)") from None
-    return x, y
+    return tuple(int(v) if v.is_integer() else v for v in (x, y))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps([{"x": x, "y": y, "colours": colours} for (x, y), colours in zip(args.points, shown)]))
     else:
         for (x, y), colours in zip(args.points, shown):
-            print(f"{x:g},{y:g}  " + "  ".join(f"{colour} {probability:4.0%}" for colour, probability in colours))
+            print(f"{x},{y}  " + "  ".join(f"{colour} {probability:4.0%}" for colour, probability in colours))
     return 0
 
 

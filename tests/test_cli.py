@@ -231,6 +231,7 @@ def test_suggest_command(album, tmp_path, colorizer):
     assert json.loads(done.stdout) == [
         {"x": x, "y": y, "colours": [["#{:02x}{:02x}{:02x}".format(*rgb), p] for rgb, p in colours]}
         for (x, y), colours in zip([(210.0, 120.0), (5.0, 5.0)], expected)]
+    assert done.stdout.startswith('[{"x": 210, "y": 120, ')  # points printed as given, as --help shows
     lines = suggest(str(photo), "210,120", cwd=tmp_path).stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("210,120  #") and lines[0].count("#") == len(
         colorizer.suggest(Image.open(photo), 210, 120))
