@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from . import bulk
     except ImportError as error:
-        print(f"colorize-bulk: error: needs Ray ({error.name} is missing): install the bulk extra (pip install '.[bulk]' in colorize-model's folder)",
-              file=sys.stderr)
+        print(f"colorize-bulk: error: needs Ray ({error.name} is missing): install the bulk extra "
+              "(pip install '.[bulk]' in colorize-model's folder)", file=sys.stderr)
         return 2
     settings = bulk.Settings(args.model, args.render_size, args.saturation, args.max_megapixels, args.workers,
                              args.cpus_per_worker, args.address, keep_metadata=not args.strip_metadata)
