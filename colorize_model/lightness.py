@@ -24,6 +24,9 @@ from .imageio import unit_levels
 # as they are; "I" and "F" are scaled to 0..1 by their range, below).
 _GRAY_MODES = ("L", "I;16", "I;16B", "I;16L", "I", "F")
 _STORED_GRAY = ("L", "I;16", "I;16B", "I;16L")  # the levels as they are: readable a band at a time
+# A gray profile is a curve and a white point (Photoshop's are under 4 KB); a larger one, from a
+# stranger, is not given to LittleCMS to parse: it counts as none.
+MAX_GRAY_PROFILE = 1 << 20
 
 
 def lightness_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
@@ -61,7 +64,7 @@ def profile_gray_to_l(image: Image.Image) -> Callable[[np.ndarray], np.ndarray] 
     of that from level 64 up, within 3.3 below; README).
     """
     icc = image.info.get("icc_profile")
-    if not icc or image.mode in ("RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "P", "PA"):
+    if not icc or len(icc) > MAX_GRAY_PROFILE or image.mode in ("RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "P", "PA"):
         return None
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))

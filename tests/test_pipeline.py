@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from colorize_model import InputImageError, colorize, lab
-from colorize_model.lightness import lightness_and_alpha
+from colorize_model.lightness import lightness_and_alpha, profile_gray_to_l
 
 from gray_profile import gray_profile  # tests/, on sys.path under pytest
 
@@ -111,6 +111,15 @@ def test_a_gray_photo_is_read_through_its_colour_profile(colorizer, tmp_path, mo
     image.save(tmp_path / "gray.png", icc_profile=profile)
     expected = lab.gray_to_l(stored) if luminance is None else l_of_luminance(luminance(levels))
     assert mean_delta_l(colorizer.colorize(tmp_path / "gray.png"), expected) < 0.5
+
+
+def test_a_gray_profile_over_1_mb_is_not_parsed():
+    """A stranger's profile that large is not given to LittleCMS: it counts as none."""
+    image = Image.new("L", (4, 4))
+    image.info["icc_profile"] = gray_profile(1.0)
+    assert profile_gray_to_l(image) is not None
+    image.info["icc_profile"] = gray_profile(1.0) + bytes(2 << 20)  # LittleCMS reads the size in the header
+    assert profile_gray_to_l(image) is None
 
 
 @pytest.mark.parametrize("name, options", [("turned.jpg", {"quality": 100}), ("turned.png", {}),
