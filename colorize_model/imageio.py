@@ -13,7 +13,7 @@ from PIL import ExifTags, Image, ImageOps, TiffImagePlugin, UnidentifiedImageErr
 
 from .atomic import atomic_write
 from .errors import ImageTooLargeError, InputImageError
-from .metadata import Metadata
+from .metadata import Metadata, kept_exif
 
 # Larger than any camera or scanner gives (a 600 dpi A3 scan is ~70 MP), small
 # enough that a decompression bomb is refused before it eats the memory.
@@ -106,13 +106,12 @@ def _unmapped_if_turned(image: Image.Image) -> None:
 
 
 def _exif_in_info(image: Image.Image) -> None:
-    """A TIFF's EXIF is its own tags, which the upright copy loses: put it in ``info`` as other formats
-    have it, so that results can keep it (colorize_model.metadata)."""
+    """A TIFF's EXIF is its own tags, which the upright copy loses: put the part results keep
+    (metadata.kept_exif: never the whole, which may hold thousands of private tags) in ``info``,
+    as other formats have their EXIF."""
     if isinstance(image, TiffImagePlugin.TiffImageFile) and "exif" not in image.info:
-        try:
-            image.info["exif"] = image.getexif().tobytes()
-        except Exception:  # noqa: BLE001 - damaged tags are left out, never the photo
-            pass
+        if kept := kept_exif(image):
+            image.info["exif"] = kept
 
 
 def _upright(image: Image.Image) -> Image.Image:
@@ -181,7 +180,7 @@ def save_image(image: Union[np.ndarray, Image.Image], path: Union[str, os.PathLi
         try:
             _write(image, path, image_format, options | metadata.save_options(image_format))
             return
-        except (ValueError, TypeError, KeyError, struct.error):  # what odd tag values raise in Pillow's writers
+        except (ValueError, TypeError, KeyError, struct.error, RuntimeError, OSError):  # odd tags; libtiff's
             pass
     _write(image, path, image_format, options)
 

@@ -1,7 +1,9 @@
 """Results keep their photos' metadata (colorize_model.metadata): the real command on real files."""
 
+import struct
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +83,8 @@ def test_dates_and_gps_alone_are_kept(tmp_path, suffix):
     exif = Image.Exif()
     exif.get_ifd(EXIF)[ExifTags.Base.DateTimeOriginal] = TAKEN
     exif.get_ifd(GPS)[ExifTags.GPS.GPSLatitudeRef] = "N"
-    save_image(Image.new("RGB", (8, 6)), tmp_path / f"kept{suffix}", metadata=metadata.Metadata(exif=exif))
+    kept = metadata.Metadata(exif=exif.tobytes())
+    save_image(Image.new("RGB", (8, 6)), tmp_path / f"kept{suffix}", metadata=kept)
     kept = Image.open(tmp_path / f"kept{suffix}").getexif()
     assert kept.get_ifd(EXIF) == {ExifTags.Base.DateTimeOriginal: TAKEN}
     assert kept.get_ifd(GPS) == {ExifTags.GPS.GPSLatitudeRef: "N"}
@@ -112,21 +115,66 @@ def test_png_text_and_a_colour_profile(tmp_path):
     assert "icc_profile" not in Image.open(tmp_path / "out" / "plain.png").info  # nothing claimed, nothing added
 
 
+def tiff_block(entries: list[tuple[int, int, int, bytes]], blob: bytes = b"") -> bytes:
+    """A little-endian EXIF block of one record: (tag, type, count, value) entries, a value over
+    4 bytes placed after the record (or, given ``blob``, every such entry pointing at that blob)."""
+    table, data = b"", b""
+    start = 8 + 2 + 12 * len(entries) + 4
+    for tag, kind, count, value in sorted(entries):
+        if blob or len(value) > 4:
+            offset = start + (0 if blob else len(data))
+            data += b"" if blob else value + bytes(len(value) % 2)
+            value = struct.pack("<I", offset)
+        table += struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\0")
+    return b"II*\0" + struct.pack("<IH", 8, len(entries)) + table + bytes(4) + (blob or data)
+
+
 def test_metadata_a_format_cannot_hold_costs_the_result_nothing(tmp_path):
-    """EXIF longer than a JPEG segment, or a tag value Pillow cannot write, is left out; the result is written."""
-    photo = Image.new("L", (32, 24), 90)
+    """EXIF over 64 KB (what a JPEG holds) is left out in every format; the result is written, its dpi kept.
+    A tag Pillow cannot write again (Copyright stored as a number) costs only itself."""
     exif = Image.Exif()
     exif[ExifTags.Base.ImageDescription] = "x" * 70_000
-    photo.save(tmp_path / "long.png", exif=exif, dpi=(300, 300))
+    Image.new("L", (32, 24), 90).save(tmp_path / "long.png", exif=exif, dpi=(300, 300))
     kept = metadata.of(Image.open(tmp_path / "long.png"))
     save_image(Image.new("RGB", (32, 24)), tmp_path / "long.jpg", metadata=kept)
     result = Image.open(tmp_path / "long.jpg")
     assert not result.getexif() and result.info["dpi"] == (300, 300)
 
-    unwritable = Image.Exif()
-    unwritable[ExifTags.Base.Make] = object()
-    save_image(Image.new("RGB", (32, 24)), tmp_path / "odd.tif", metadata=metadata.Metadata(exif=unwritable))
-    assert Image.open(tmp_path / "odd.tif").size == (32, 24)
+    mistyped = tiff_block([(ExifTags.Base.Make, 2, 6, b"Epson\0"), (ExifTags.Base.Copyright, 5, 1, bytes(8))])
+    Image.new("L", (32, 24)).save(tmp_path / "mistyped.jpg", exif=b"Exif\0\0" + mistyped)
+    assert dict(Image.open(tmp_path / "mistyped.jpg").getexif()).keys() >= {ExifTags.Base.Copyright}
+    save_image(Image.new("RGB", (32, 24)), tmp_path / "out.tif",
+               metadata=metadata.of(Image.open(tmp_path / "mistyped.jpg")))
+    assert dict(Image.open(tmp_path / "out.tif").getexif()).get(ExifTags.Base.Make) == "Epson"
+
+
+def test_tags_sharing_one_block_are_not_read(tmp_path):
+    """200 EXIF tags pointing at one 200 KB block: Pillow would read 40 MB (and write it back, in a time
+    that grows with the square of the tags) for a 200 KB upload. Such EXIF is left out whole, cheaply."""
+    shared = tiff_block([(0xA500 + i, 7, 200_000, b"") for i in range(200)], blob=bytes(200_000))
+    Image.new("L", (32, 24)).save(tmp_path / "shared.png", exif=shared)
+    image = Image.open(tmp_path / "shared.png")
+    image.load()
+    tracemalloc.start()
+    try:
+        kept = metadata.of(image)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert kept.exif is None and peak < 5e6, peak
+
+
+def test_text_keeps_its_own_characters_and_xmp_loses_the_old_orientation(tmp_path):
+    caption = "Oma Jürgen, Zürich — 1950".encode()  # UTF-8, as phones and ExifTool write it
+    exif = Image.Exif()
+    exif[ExifTags.Base.ImageDescription] = caption
+    turned = XMP.replace(b"<dc:title>", b'<tiff:Orientation>6</tiff:Orientation><dc:title>')
+    Image.new("L", (32, 24)).save(tmp_path / "utf8.jpg", exif=exif, xmp=turned)
+    for suffix in (".jpg", ".png", ".tif", ".webp"):
+        save_image(Image.new("RGB", (32, 24)), tmp_path / f"out{suffix}",
+                   metadata=metadata.of(Image.open(tmp_path / "utf8.jpg")))
+        assert caption in (tmp_path / f"out{suffix}").read_bytes(), suffix
+    assert metadata.of(Image.open(tmp_path / "utf8.jpg")).xmp == XMP
 
 
 @pytest.mark.parametrize("dpi", [(0, 300), (float("nan"), 300), (float("inf"), 300), (-72, -72), ("a", "b"),
