@@ -9,7 +9,7 @@ from PIL import Image
 from colorize_model import InputImageError, colorize, lab
 from colorize_model.lightness import lightness_and_alpha, profile_gray_to_l
 
-from gray_profile import gray_profile  # tests/, on sys.path under pytest
+from icc_profiles import gray_profile, rgb_profile  # tests/, on sys.path under pytest
 
 
 def gray_of(rgb: np.ndarray) -> Image.Image:
@@ -95,25 +95,25 @@ def l_of_luminance(y: np.ndarray) -> np.ndarray:
     return np.where(y > 216 / 24389, 116 * np.cbrt(y) - 16, y * 24389 / 27)
 
 
-@pytest.mark.parametrize("mode", ["L", "I;16", "LA"])
-@pytest.mark.parametrize("profile, luminance", [(gray_profile(1.0), lambda v: v),
-                                                (gray_profile(2.2), lambda v: v ** 2.2), (b"not a profile", None)],
-                         ids=["gamma1", "gamma2.2", "damaged"])
-def test_a_gray_photo_is_read_through_its_colour_profile(colorizer, tmp_path, mode, profile, luminance):
-    """Levels mean what the photo's ICC profile says (level 128 of a linear gray is L* 76, not sRGB's
-    53.6); a damaged profile counts as none: sRGB."""
+@pytest.mark.parametrize("mode", ["L", "I;16", "LA", "RGB", "RGBA"])
+@pytest.mark.parametrize("gamma", [1.0, 2.2, None], ids=["gamma1", "gamma2.2", "damaged"])
+def test_a_photo_is_read_through_its_colour_profile(colorizer, tmp_path, mode, gamma):
+    """Levels mean what the photo's ICC profile says (level 128 of linear light is L* 76, not sRGB's
+    53.6), for gray and RGB photos; a damaged profile counts as none: sRGB."""
     levels = np.linspace(0, 1, 64 * 48).reshape(48, 64)
     full = 65535 if mode == "I;16" else 255
     stored = (levels * full).round().astype(np.uint16 if mode == "I;16" else np.uint8)
-    image = Image.fromarray(stored)
-    if mode == "LA":
-        image = Image.merge("LA", (image, Image.new("L", image.size, 255)))
-    image.save(tmp_path / "gray.png", icc_profile=profile)
-    expected = lab.gray_to_l(stored) if luminance is None else l_of_luminance(luminance(levels))
-    assert mean_delta_l(colorizer.colorize(tmp_path / "gray.png"), expected) < 0.5
+    image = Image.fromarray(stored).convert(mode) if mode != "I;16" else Image.fromarray(stored)
+    if gamma is None:
+        profile, expected = b"not a profile", lab.gray_to_l(stored)
+    else:
+        profile = (rgb_profile if mode.startswith("RGB") else gray_profile)(gamma)
+        expected = l_of_luminance(levels ** gamma)
+    image.save(tmp_path / "photo.png", icc_profile=profile)
+    assert mean_delta_l(colorizer.colorize(tmp_path / "photo.png"), expected) < 0.5
 
 
-def test_a_gray_profile_over_1_mb_is_not_parsed():
+def test_a_profile_over_1_mb_is_not_parsed():
     """A stranger's profile that large is not given to LittleCMS: it counts as none."""
     image = Image.new("L", (4, 4))
     image.info["icc_profile"] = gray_profile(1.0)
