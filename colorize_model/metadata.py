@@ -51,6 +51,7 @@ _XMP_PIXELS = rb"(?:tiff:(?:Orientation|ImageWidth|ImageLength)|exif:Pixel[XY]Di
 _XMP_STALE = re.compile(rb"\s" + _XMP_PIXELS + rb"""\s*=\s*(["'])[^"']*\1|<(""" + _XMP_PIXELS
                         + rb")\s*>[^<]*</\2\s*>")
 _MAX_DPI = 65_535.0  # JPEG stores it in 16 bits
+_ICC_DATE = 24  # where an ICC profile's header holds its creation date and time (12 bytes)
 
 
 @dataclass(frozen=True)
@@ -226,5 +227,7 @@ def _dpi(dpi: object) -> tuple[float, float] | None:
 
 @cache
 def srgb_profile() -> bytes:
-    """The ICC profile that says a result is sRGB (LittleCMS's, 588 bytes)."""
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    """The ICC profile that says a result is sRGB (LittleCMS's, 588 bytes), without the creation time
+    LittleCMS stamps in its header: the same photo gives the same result file on every run."""
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return profile[:_ICC_DATE] + bytes(12) + profile[_ICC_DATE + 12:]  # its ID (an MD5) is left unset

@@ -3,6 +3,7 @@
 import struct
 import subprocess
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -100,7 +101,8 @@ def test_strip_metadata_writes_none(tmp_path):
 
 
 def test_png_text_and_a_colour_profile(tmp_path):
-    """PNG's own text is kept; a photo with a colour profile gets the sRGB one, as its result is sRGB."""
+    """PNG's own text is kept; a photo with a colour profile gets the sRGB one, as its result is sRGB,
+    and the same result file on every run."""
     text = {"Title": "Wedding", "Author": "J. Smith", "Comment": "scanned 2024"}
     chunks = metadata.Metadata(text=text)._png_text()
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -110,6 +112,9 @@ def test_png_text_and_a_colour_profile(tmp_path):
     result.load()
     assert {key: result.info[key] for key in text} == text
     assert result.info["icc_profile"] == metadata.srgb_profile()
+    time.sleep(1.1)  # LittleCMS stamps profiles with the time, to the second
+    assert colorize("sepia.png", "-o", "again", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "again" / "sepia.png").read_bytes() == (tmp_path / "out" / "sepia.png").read_bytes()
     Image.new("L", (40, 30)).save(tmp_path / "plain.png")
     assert colorize("plain.png", "-o", "out", cwd=tmp_path).returncode == 0
     assert "icc_profile" not in Image.open(tmp_path / "out" / "plain.png").info  # nothing claimed, nothing added
