@@ -40,10 +40,11 @@ examples:
 
 Each result keeps its file name and format (JPEG at quality 95; formats that
 cannot be written, such as GIF, become PNG) and its photo's metadata (EXIF
-dates, camera, GPS and captions, XMP, comments, dpi; not --strip-metadata). Folders are read with their
-sub-folders when --recursive is given, and the sub-folders are recreated; an
-output folder inside an input folder is not read. A result that would replace
-one of the inputs (or hint images), or that two inputs would share, is not written.
+dates, camera, GPS and captions, XMP, comments, dpi; not --strip-metadata).
+Folders are read with their sub-folders when --recursive is given, and the
+sub-folders are recreated; an output folder inside an input folder is not read.
+A result that would replace one of the inputs (or hint images), or that two
+inputs would share, is not written.
 
 colour hints: a hint image is an RGBA picture of any size (scaled to its photo)
 whose opaque pixels say "this colour here": only their chroma is used, the

@@ -42,7 +42,7 @@ _SRGB = 1
 # PNG's registered text keywords (PNG specification, 11.3.4.2).
 PNG_TEXT = ("Title", "Author", "Description", "Copyright", "Creation Time", "Software", "Disclaimer",
             "Warning", "Source", "Comment")
-MAX_EXIF = 65_000  # bytes kept: what one JPEG segment holds (65,533), so every format keeps the same
+JPEG_SEGMENT = 65_000  # bytes one JPEG segment holds (65,533): EXIF, XMP or comment; EXIF kept in any format
 MAX_XMP = 512 * 1024  # Pillow refuses a PNG text chunk over 1 MB when reading it back
 _MAX_ENTRIES = 1000  # per record; cameras write a few dozen
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
@@ -78,7 +78,7 @@ class Metadata:
         elif image_format == "JPEG":  # each in one segment of at most 64 KB
             comment = self.text.get("Comment", "").encode()
             segments = {"exif": self.exif, "xmp": self.xmp, "comment": comment}
-            options |= {key: value for key, value in segments.items() if value and len(value) <= MAX_EXIF}
+            options |= {key: value for key, value in segments.items() if value and len(value) <= JPEG_SEGMENT}
         elif image_format == "PNG":
             options |= {"exif": self.exif, "pnginfo": self._png_text()}
         return {key: value for key, value in options.items() if value not in (b"", None)}
@@ -144,7 +144,7 @@ def kept_exif(image: Image.Image) -> bytes | None:
         except Exception:  # noqa: BLE001 - Pillow raises all kinds on damaged EXIF
             return None
     has_tags = len(kept) or any(kept.get_ifd(record) for record in _RECORDS)  # len() counts the main record only
-    return block if has_tags and len(block) <= MAX_EXIF else None
+    return block if has_tags and len(block) <= JPEG_SEGMENT else None  # every format keeps what a JPEG can
 
 
 def _reads_cheaply(tiff: bytes) -> bool:
