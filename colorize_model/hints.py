@@ -5,7 +5,7 @@ own L* is always kept. Hints come in two forms:
 
 * a **hint image** of any size (scaled to the photo): RGBA, where every pixel
   with alpha >= 128 is a hint of its colour (``hint_image`` makes one from RGB
-  and a mask);
+  and a mask); a file's colours are read through its ICC profile, as photos' are;
 * a list of **points** ``(x, y, colour)`` or ``(x, y, colour, radius)`` in the
   photo's pixel coordinates, colour as ``"#rrggbb"`` or an RGB tuple; a point
   is a disk, ``default_radius`` px unless given.
@@ -34,6 +34,7 @@ from . import lab
 from .bands import AreaShrink, band_rows, in_bands
 from .errors import ColorizeError, one_line
 from .imageio import ImageSource, load_image
+from .profiles import in_srgb, profile_of
 
 HINT_CHANNELS = 3  # a* / 128, b* / 128, mask
 OPAQUE = 128       # alpha from which a hint image's pixel is a hint
@@ -226,7 +227,8 @@ def _rgba(image: ImageSource) -> np.ndarray:
         picture = picture.convert("RGBA")  # a palette or colour key with transparent entries
     if picture.mode not in ("RGBA", "RGBa", "LA"):
         raise ValueError("a hint image needs transparency (RGBA): only its opaque pixels are hints")
-    return np.asarray(picture if picture.mode == "RGBA" else picture.convert("RGBA"))
+    rgba = picture if picture.mode == "RGBA" else picture.convert("RGBA")
+    return np.asarray(in_srgb(rgba, profile_of(picture, "RGB")))  # painted in Display P3, say: sRGB's colours
 
 
 class Pins:

@@ -3,15 +3,13 @@
 Gray modes keep their full precision (16-bit scans stay 16-bit), coloured
 photos (a sepia or tinted scan included) contribute only their L*, and alpha
 is kept aside so the result can be given it back. A photo's levels mean what
-its ICC profile says (Photoshop saves gray as "Dot Gain 20%" or "Gray Gamma
-2.2", scanners use their own curves, cameras Adobe RGB); without one they are
-sRGB's.
+its ICC profile says (``profiles``: Photoshop saves gray as "Dot Gain 20%" or
+"Gray Gamma 2.2", scanners use their own curves, cameras Adobe RGB, print
+workflows CMYK); without one they are sRGB's.
 """
 
 from __future__ import annotations
 
-import io
-from functools import cache
 from typing import Callable
 
 import cv2
@@ -21,14 +19,12 @@ from PIL import Image, ImageCms
 from . import lab
 from .fullres import Lightness
 from .imageio import unit_levels
+from .profiles import in_srgb, profile_of
 
 # Pillow modes whose pixels are already a gray level (integer modes are read
 # as they are; "I" and "F" are scaled to 0..1 by their range, below).
 _GRAY_MODES = ("L", "I;16", "I;16B", "I;16L", "I", "F")
 _STORED_GRAY = ("L", "I;16", "I;16B", "I;16L")  # the levels as they are: readable a band at a time
-# Gray and RGB display profiles are curves, primaries and a white point (Photoshop's gray ones are
-# under 4 KB, Adobe RGB's 560 bytes); a larger one, from a stranger, is not given to LittleCMS.
-MAX_PROFILE = 1 << 20
 
 
 def lightness_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
@@ -63,7 +59,7 @@ def profile_gray_to_l(image: Image.Image) -> Callable[[np.ndarray], np.ndarray] 
     (in steps of 0.4 L*, below what the eye tells apart); 16-bit and float
     levels are interpolated between them.
     """
-    profile = _profile(image, "GRAY")
+    profile = profile_of(image, "GRAY")
     if profile is None:
         return None
     try:
@@ -74,49 +70,6 @@ def profile_gray_to_l(image: Image.Image) -> Callable[[np.ndarray], np.ndarray] 
         return None
     table = table.astype(np.float32)
     return lambda levels: _through(table, levels)
-
-
-def _profile(image: Image.Image, space: str) -> ImageCms.ImageCmsProfile | None:
-    """The photo's ICC profile if it is one of colour space ``space`` ("GRAY", "RGB") that LittleCMS
-    reads; None otherwise. Over MAX_PROFILE it is not parsed at all: the web demo faces strangers."""
-    icc = image.info.get("icc_profile")
-    if not isinstance(icc, bytes) or not icc or len(icc) > MAX_PROFILE:
-        return None
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-    except Exception:  # noqa: BLE001 - a damaged profile counts as none
-        return None
-    return profile if profile.profile.xcolor_space.strip() == space else None
-
-
-def _in_srgb(rgb: Image.Image, profile: ImageCms.ImageCmsProfile | None) -> np.ndarray:
-    """The sRGB levels of ``rgb``, whose colours are in ``profile``'s space (None: sRGB's already).
-
-    LittleCMS takes about 43 ms a megapixel here, so a profile that moves no
-    sampled colour by more than a level (sRGB itself, under another name) is
-    not applied.
-    """
-    if profile is not None:
-        try:
-            transform = ImageCms.buildTransform(profile, _srgb(), "RGB", "RGB")
-            cube = _colour_cube()
-            if np.abs(np.asarray(ImageCms.applyTransform(cube, transform), np.int16) - np.asarray(cube)).max() > 1:
-                return np.asarray(ImageCms.applyTransform(rgb, transform))
-        except Exception:  # noqa: BLE001 - a profile LittleCMS cannot use counts as none
-            pass
-    return np.asarray(rgb)
-
-
-@cache
-def _srgb() -> ImageCms.ImageCmsProfile:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-@cache
-def _colour_cube() -> Image.Image:
-    """4,096 colours: every 17th level of each channel."""
-    levels = np.arange(0, 256, 17, dtype=np.uint8)
-    return Image.fromarray(np.stack(np.meshgrid(levels, levels, levels), -1).reshape(64, 64, 3))
 
 
 def _through(table: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -138,7 +91,9 @@ def _levels_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None
         return _gray_levels(image), alpha
     if image.mode == "1":
         return np.asarray(image.convert("L")), alpha
-    return _in_srgb(image.convert("RGB"), _profile(image, "RGB")), alpha
+    if image.mode == "CMYK":
+        return np.asarray(in_srgb(image, profile_of(image, "CMYK"))), alpha
+    return np.asarray(in_srgb(image.convert("RGB"), profile_of(image, "RGB"))), alpha
 
 
 def _gray_levels(image: Image.Image) -> np.ndarray:

@@ -24,9 +24,10 @@ import re
 import struct
 import warnings
 from dataclasses import dataclass, field
-from functools import cache
 
-from PIL import ExifTags, Image, ImageCms, PngImagePlugin, TiffImagePlugin
+from PIL import ExifTags, Image, PngImagePlugin, TiffImagePlugin
+
+from .profiles import srgb_profile
 
 # The main record's tags that describe the photo rather than its pixels.
 _DESCRIPTIVE = (269, 270, 271, 272, 285, 305, 306, 315, 316, 18246, 18249, 33432,  # name, caption, make... rating
@@ -51,7 +52,6 @@ _XMP_PIXELS = rb"(?:tiff:(?:Orientation|ImageWidth|ImageLength)|exif:Pixel[XY]Di
 _XMP_STALE = re.compile(rb"\s" + _XMP_PIXELS + rb"""\s*=\s*(["'])[^"']*\1|<(""" + _XMP_PIXELS
                         + rb")\s*>[^<]*</\2\s*>")
 _MAX_DPI = 65_535.0  # JPEG stores it in 16 bits
-_ICC_DATE = 24  # where an ICC profile's header holds its creation date and time (12 bytes)
 
 
 @dataclass(frozen=True)
@@ -224,10 +224,3 @@ def _dpi(dpi: object) -> tuple[float, float] | None:
         return None
     return (x, y) if all(math.isfinite(v) and 0 < v <= _MAX_DPI for v in (x, y)) else None
 
-
-@cache
-def srgb_profile() -> bytes:
-    """The ICC profile that says a result is sRGB (LittleCMS's, 588 bytes), without the creation time
-    LittleCMS stamps in its header: the same photo gives the same result file on every run."""
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    return profile[:_ICC_DATE] + bytes(12) + profile[_ICC_DATE + 12:]  # its ID (an MD5) is left unset

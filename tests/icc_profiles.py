@@ -1,5 +1,6 @@
 """ICC profiles made here (Pillow can create only sRGB, Lab and XYZ ones): minimal v2 display
-profiles with a pure gamma curve, as Photoshop's "Gray Gamma 2.2", or "linear sRGB" at gamma 1."""
+profiles with a pure gamma curve, as Photoshop's "Gray Gamma 2.2", or "linear sRGB" at gamma 1,
+and a CMYK press profile whose black ink is not black."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def _xyz(values: tuple[float, float, float]) -> bytes:
     return b"XYZ " + bytes(4) + _s15(*values)
 
 
-def _profile(space: bytes, name: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
+def _profile(space: bytes, name: bytes, tags: list[tuple[bytes, bytes]], device: bytes = b"mntr",
+             connection: bytes = b"XYZ ") -> bytes:
     text = name + b"\x00"
     tags = [(b"desc", b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(78)),
             (b"wtpt", _xyz(_D50)), *tags]
@@ -29,8 +31,8 @@ def _profile(space: bytes, name: bytes, tags: list[tuple[bytes, bytes]]) -> byte
         body += bytes(-len(body) % 4)
         table += signature + struct.pack(">II", start + len(data), len(body))
         data += body
-    header = (struct.pack(">I", start + len(data)) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntr" + space
-              + b"XYZ " + bytes(12) + b"acsp" + bytes(28) + _s15(*_D50) + bytes(48))
+    header = (struct.pack(">I", start + len(data)) + b"lcms" + struct.pack(">I", 0x02100000) + device + space
+              + connection + bytes(12) + b"acsp" + bytes(28) + _s15(*_D50) + bytes(48))
     return header + table + data
 
 
@@ -48,3 +50,19 @@ def rgb_profile(gamma: float) -> bytes:
     return _profile(b"RGB ", b"sRGB primaries, gamma %.1f" % gamma,
                     [*((tag, _xyz(xyz)) for tag, xyz in _SRGB_PRIMARIES.items()),
                      *((trc, _curve(gamma)) for trc in (b"rTRC", b"gTRC", b"bTRC"))])
+
+
+def cmyk_profile(gain: float) -> bytes:
+    """CMYK inks on white paper, each ink a Lab colour, mixed by interpolating Lab between the 16
+    corners; ink spreads on paper (dot gain): a dot of share s covers s ** ``gain``."""
+    inks = [(-37.0, -50.0), (74.0, -3.0), (-5.0, 93.0)]  # a*, b* of full cyan, magenta, yellow
+    corners = bytearray()
+    for c, m, y, k in ((c, m, y, k) for c in (0, 1) for m in (0, 1) for y in (0, 1) for k in (0, 1)):
+        share = max(1, c + m + y)
+        lightness = (100.0 - 30.0 * (c + m + y) / 3) * (1 - k)
+        a, b = (sum(ink[i] * on for ink, on in zip(inks, (c, m, y))) * (1 - k) / share for i in (0, 1))
+        corners += bytes([round(lightness * 255 / 100), round(a) + 128, round(b) + 128])
+    spread = bytes(round(255 * (level / 255) ** gain) for level in range(256))
+    identity = _s15(1, 0, 0, 0, 1, 0, 0, 0, 1)
+    lut = b"mft1" + bytes(4) + bytes([4, 3, 2, 0]) + identity + spread * 4 + bytes(corners) + bytes(range(256)) * 3
+    return _profile(b"CMYK", b"Press CMYK, dot gain %.1f" % gain, [(b"A2B0", lut)], b"prtr", b"Lab ")

@@ -7,6 +7,7 @@ from skimage import data as samples
 
 from colorize_model import Colorizer, lab
 from colorize_model.hints import draw_points, hint_image, parse_colour, shown_at, to_render
+from icc_profiles import rgb_profile  # tests/, on sys.path under pytest
 
 RED, BLUE = (200, 30, 30), (30, 60, 220)
 
@@ -122,6 +123,23 @@ def test_hint_images_with_transparency_of_any_kind(tmp_path):
     np.testing.assert_allclose(to_render(tmp_path / "gray.png", 10, 10, 2)[..., 2], [[1, 1], [0, 0]])
     premultiplied = Image.merge("LA", [Image.new("L", (10, 10), 200), gray]).convert("La")
     np.testing.assert_allclose(to_render(premultiplied, 10, 10, 2)[..., 2], [[1, 1], [0, 0]])
+
+
+def test_a_hint_image_is_read_through_its_colour_profile(colorizer, tmp_path):
+    """A hint painted in another RGB space (an editor working in Display P3 or Adobe RGB saves its
+    profile) asks for the colour it shows there, not for its levels read as sRGB's: here linear
+    light, whose (20, 40, 120) is sRGB's (79, 110, 182)."""
+    painted = Image.new("RGBA", (40, 40), (0, 0, 0, 0))
+    painted.paste((20, 40, 120, 255), (0, 0, 40, 20))
+    painted.save(tmp_path / "linear.png", icc_profile=rgb_profile(1.0))
+    linear = np.array([20, 40, 120]) / 255
+    shown = np.round(255 * np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055))
+    planes = to_render(tmp_path / "linear.png", 40, 40, 2)
+    np.testing.assert_allclose(planes[0, 0, :2], ab_of(shown), atol=1.5 / lab.AB_SCALE)
+    assert np.abs(planes[0, 0, :2] - ab_of((20, 40, 120))).max() > 10 / lab.AB_SCALE
+    result = colorizer.colorize(np.full((40, 40), 128, np.uint8), hints=tmp_path / "linear.png")
+    pinned = lab.rgb_to_lab(result[:20])[..., 1:] / lab.AB_SCALE  # hinted pixels get the asked chroma
+    np.testing.assert_allclose(pinned.mean(axis=(0, 1)), ab_of(shown), atol=3 / lab.AB_SCALE)
 
 
 def test_rgb_hint_image_needs_a_mask(tmp_path):

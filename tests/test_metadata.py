@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image, ImageCms, TiffImagePlugin
 
-from colorize_model import metadata
+from colorize_model import metadata, profiles
 from colorize_model.imageio import save_image
 
 XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -111,7 +111,7 @@ def test_png_text_and_a_colour_profile(tmp_path):
     result = Image.open(tmp_path / "out" / "sepia.png")
     result.load()
     assert {key: result.info[key] for key in text} == text
-    assert result.info["icc_profile"] == metadata.srgb_profile()
+    assert result.info["icc_profile"] == profiles.srgb_profile()
     time.sleep(1.1)  # LittleCMS stamps profiles with the time, to the second
     assert colorize("sepia.png", "-o", "again", cwd=tmp_path).returncode == 0
     assert (tmp_path / "again" / "sepia.png").read_bytes() == (tmp_path / "out" / "sepia.png").read_bytes()

@@ -9,7 +9,7 @@ from PIL import Image
 from colorize_model import InputImageError, colorize, lab
 from colorize_model.lightness import lightness_and_alpha, profile_gray_to_l
 
-from icc_profiles import gray_profile, rgb_profile  # tests/, on sys.path under pytest
+from icc_profiles import cmyk_profile, gray_profile, rgb_profile  # tests/, on sys.path under pytest
 
 
 def gray_of(rgb: np.ndarray) -> Image.Image:
@@ -111,6 +111,20 @@ def test_a_photo_is_read_through_its_colour_profile(colorizer, tmp_path, mode, g
         expected = l_of_luminance(levels ** gamma)
     image.save(tmp_path / "photo.png", icc_profile=profile)
     assert mean_delta_l(colorizer.colorize(tmp_path / "photo.png"), expected) < 0.5
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".jpg"])
+def test_a_cmyk_photo_is_read_through_its_press_profile(colorizer, tmp_path, suffix):
+    """A CMYK scan's ink levels mean what its press profile says (here ink spreads on the paper:
+    half the black ink prints L* 29, where Pillow's plain formula says 53); without one, the formula."""
+    ink = np.zeros((48, 64, 4), np.uint8)
+    ink[..., 3] = np.linspace(0, 255, 64 * 48).reshape(48, 64).round()
+    image = Image.fromarray(ink, "CMYK")
+    image.save(tmp_path / f"press{suffix}", icc_profile=cmyk_profile(0.5), quality=100)
+    image.save(tmp_path / f"plain{suffix}", quality=100)
+    spread = 100 * (1 - np.sqrt(ink[..., 3] / 255))  # Lab is mixed linearly between paper and full black
+    assert mean_delta_l(colorizer.colorize(tmp_path / f"press{suffix}"), spread) < 1.0
+    assert mean_delta_l(colorizer.colorize(tmp_path / f"plain{suffix}"), lab.gray_to_l(255 - ink[..., 3])) < 1.0
 
 
 def test_a_profile_over_1_mb_is_not_parsed():
