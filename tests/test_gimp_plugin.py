@@ -47,6 +47,8 @@ OFFSET_LAYER = {"size": (520, 160), "offsets": (-40, 90)}
 OUTSIDE_PAINT = [((-20, 170), 15, (0, 255, 0)), ((470, 140), 8, (0, 255, 0))]
 SUGGEST_SELECTION = (380, 200, 10, 14)  # on the cloth, beside the red disk: centre (385, 207)
 FLATPAK_PERMISSION = "flatpak override --user --talk-name=org.freedesktop.Flatpak org.gimp.GIMP"
+# Red "painted" on the photo while the model runs (see test_paint_during_the_run_is_kept).
+PAINT_MEANWHILE = {"rect": (40, 30, 60, 50), "rgb": (255, 0, 0)}  # x, y, width, height
 
 CASES = {
     "rgb": {"input": "rgb"},
@@ -67,6 +69,7 @@ CASES = {
     "too-large": {"input": "gray", "new_layer_size": (13000, 12000), "export": False},
     "gray-blank-model": {"input": "gray", "settings": {"model": " "}, "export": False},
     "gray16": {"input": "gray16", "tones": True, "export": False},
+    "rgb-painted-meanwhile": {"input": "rgb", "paint_meanwhile": PAINT_MEANWHILE},
     # colour hints: the gray photo, New Hint Layer, the disks painted on it
     "hints": {"input": "gray", "hints": {"command": True, "png": "hints"}},
     "hints-offset": {"input": "rgb", "hints": {"png": "hints-offset", "offsets": OFFSET_LAYER["offsets"]}},
@@ -304,6 +307,24 @@ def assert_failed(facts: dict, export: Path, source: Path, expected: str) -> Non
 def test_failure_is_reported_and_changes_nothing(gimp_run, name, expected):
     results, out, inputs = gimp_run
     assert_failed(results[name], out / f"{name}.png", inputs[CASES[name]["input"]], expected)
+
+
+def test_paint_during_the_run_is_kept(gimp_run):
+    """GIMP stays usable while the model runs: paint put on the layer meanwhile stays, the result goes
+    to a new layer above (the colours of the photo as it was read), and one message says so. No one
+    can paint in a test: batch_cases.py calls the plug-in's colorize itself, with a worker that fills
+    PAINT_MEANWHILE's rectangle through GIMP's API (a brush stroke's stand-in) before the real one runs."""
+    name = "rgb-painted-meanwhile"
+    source, _, below, _ = outcome(gimp_run, name, layers=2, view="-below")
+    x, y, width, height = PAINT_MEANWHILE["rect"]
+    painted = np.zeros(source.shape[:2], dtype=bool)
+    painted[y:y + height, x:x + width] = True
+    assert (below[painted] == PAINT_MEANWHILE["rgb"]).all(), "the paint was overwritten"
+    np.testing.assert_array_equal(below[~painted], source[~painted])
+    results, out, _ = gimp_run
+    np.testing.assert_array_equal(load(out / f"{name}-new.png")[0], load(out / "rgb.png")[0])
+    assert results[name]["messages"] == [
+        "The layer changed while it was being colorized, so the result is on a new layer above it."]
 
 
 def test_a_16_bit_layer_keeps_its_tones(gimp_run):

@@ -34,6 +34,7 @@ EIGHT_BIT = (Gimp.Precision.U8_LINEAR, Gimp.Precision.U8_NON_LINEAR, Gimp.Precis
 # import the package, and a layer past them is refused before its pixels are read.
 MIN_RENDER_SIZE, MAX_RENDER_SIZE = 16, 1024
 MAX_PIXELS = 150_000_000
+COMPARED_ROWS = 256  # rows of the layer read back at a time to see whether it changed during a run
 
 
 def one_layer(drawables):
@@ -112,6 +113,23 @@ def with_own_tones(tones, result, width, height):
     return coloured.tobytes()
 
 
+def changed_since(layer, rgba, tones, width, height):
+    """Whether the layer's pixels differ from those sent to the worker (rgba, and tones when read):
+    GIMP stays usable while the model runs, and paint added meanwhile must not be overwritten.
+    Compared a band of rows at a time, so a large layer is not held twice more."""
+    buffer = layer.get_buffer()
+    for pixels, pixel_format in ((rgba, PIXEL_FORMAT), (tones, TONES_FORMAT)):
+        if pixels is None:
+            continue
+        row_bytes, stored = len(pixels) // height, memoryview(pixels)
+        for top in range(0, height, COMPARED_ROWS):
+            rows = min(COMPARED_ROWS, height - top)
+            band = buffer.get(Gegl.Rectangle.new(0, top, width, rows), 1.0, pixel_format, Gegl.AbyssPolicy.CLAMP)
+            if band != stored[top * row_bytes:(top + rows) * row_bytes]:
+                return True
+    return False
+
+
 def colorize(image, layer, hints, config):
     """Read, colorize in the worker, then change the image in one undo step."""
     width, height = checked_size(layer, config)
@@ -132,6 +150,7 @@ def colorize(image, layer, hints, config):
     Gimp.progress_update(0.9)
     if not layer.is_valid() or (layer.get_width(), layer.get_height()) != (width, height):
         raise PluginError("The layer was removed or resized while it was being colorized: run Auto Colorize again.")
+    changed = changed_since(layer, rgba, tones, width, height)
     pixel_format = PIXEL_FORMAT
     if tones is not None:
         result, pixel_format = with_own_tones(tones, result, width, height), TONES_FORMAT
@@ -140,13 +159,15 @@ def colorize(image, layer, hints, config):
         if image.get_base_type() != Gimp.ImageBaseType.RGB:
             image.convert_rgb()  # gray and indexed images cannot hold colour
         target = layer
-        if config.get_property("new-layer"):
+        if changed or config.get_property("new-layer"):
             target = hint_layer.transparent_layer_above(image, layer, f"{layer.get_name()} (colorized)")
         write_pixels(target, result, width, height, pixel_format)
     finally:
         image.undo_group_end()
     Gimp.progress_update(1.0)
     Gimp.displays_flush()
+    if changed:
+        Gimp.message("The layer changed while it was being colorized, so the result is on a new layer above it.")
 
 
 def selected_place(image, layer):

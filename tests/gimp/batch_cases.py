@@ -8,14 +8,16 @@ a large empty layer to colorize instead, whether to compare its 16-bit gray
 levels before and after, whether the worker's
 interpreter is broken on purpose, an optional colour hints layer (made with New
 Hint Layer or loaded from a PNG, at offsets, in an image made indexed), a file to
-write first (a stand-in's setting), whether to export, and whether to time GIMP's
-part alone (for the benchmark). A case of kind "preselect" checks which hint
+write first (a stand-in's setting), whether to export, whether to time GIMP's
+part alone (for the benchmark), and a rectangle to paint on the layer while the
+model runs (see paint_meanwhile). A case of kind "preselect" checks which hint
 layer the dialog would start with; one of kind "suggest" runs Suggest Colours. Every outcome goes to results.json beside
 CASES_FILE; the PNGs (and the hint bytes the plug-in reads) are checked from
 outside GIMP with PIL.
 """
 
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -166,6 +168,54 @@ def with_broken_interpreter(plugin_dir, call):
         recorded.write_text(saved)
 
 
+def plugin_module(plugin_dir):
+    """colorize-layer.py loaded as a module, as GIMP's Python can; its last line, Gimp.main(...),
+    which registers the plug-in when GIMP runs the file, is made a no-op for the load."""
+    sys.path.insert(0, str(plugin_dir))  # its own modules beside it
+    register, Gimp.main = Gimp.main, lambda *args: 0
+    try:
+        spec = importlib.util.spec_from_file_location("colorize_layer", plugin_dir / "colorize-layer.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        Gimp.main = register
+        sys.path.remove(str(plugin_dir))
+    return module
+
+
+def paint_meanwhile(plugin_dir, image, layer, settings, paint, facts):
+    """Run the plug-in's colorize (the procedure's own code, called here) while a user "paints" on the
+    layer: no one can paint during a test, so its Worker is replaced by the real one whose colorize first
+    fills paint["rect"] (x, y, width, height) with paint["rgb"] through GIMP's API (a brush stroke's
+    stand-in). The messages it shows go to facts["messages"]. Returns (status name, error message) as
+    run_procedure does."""
+    plugin = plugin_module(plugin_dir)
+
+    class PaintingWorker(plugin.Worker):
+        def colorize(self, rgba, hints=None):
+            x, y, width, height = paint["rect"]
+            buffer = layer.get_buffer()
+            buffer.set(Gegl.Rectangle.new(x, y, width, height), PIXEL_FORMAT,
+                       bytes([*paint["rgb"], 255]) * (width * height))
+            buffer.flush()
+            layer.update(x, y, width, height)
+            return super().colorize(rgba, hints)
+
+    config = Gimp.get_pdb().lookup_procedure(PROC_NAME).create_config()
+    for key, value in settings.items():
+        config.set_property(key, value)
+    plugin.Worker = PaintingWorker
+    facts["messages"], show = [], Gimp.message
+    Gimp.message = facts["messages"].append
+    try:
+        plugin.colorize(image, layer, None, config)
+    except plugin.PluginError as error:
+        return "EXECUTION_ERROR", str(error)
+    finally:
+        Gimp.message = show
+    return "SUCCESS", ""
+
+
 def run_case(case, plugin_dir, out_dir):
     """Load, select, add hints, colorize, export; returns the facts the test checks."""
     image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(case["input"]))
@@ -201,6 +251,8 @@ def run_case(case, plugin_dir, out_dir):
     tones_before = gray_levels(layer) if case.get("tones") else None
 
     def call():
+        if case.get("paint_meanwhile"):
+            return paint_meanwhile(plugin_dir, image, layer, settings, case["paint_meanwhile"], facts)
         return run_procedure(image, layer, settings)
 
     start = time.perf_counter()
