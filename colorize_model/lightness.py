@@ -25,6 +25,7 @@ from .profiles import in_srgb, profile_of
 # as they are; "I" and "F" are scaled to 0..1 by their range, below).
 _GRAY_MODES = ("L", "I;16", "I;16B", "I;16L", "I", "F")
 _STORED_GRAY = ("L", "I;16", "I;16B", "I;16L")  # the levels as they are: readable a band at a time
+_GRAY_LEVELS = (*_GRAY_MODES, "LA", "La", "1")  # modes read as gray levels, which a gray profile describes
 
 
 def lightness_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
@@ -41,7 +42,7 @@ def lightness_source(image: Image.Image) -> tuple[Lightness, np.ndarray | None]:
     stored as it is read is taken from the image a band at a time; other
     modes are first converted whole, to the gray levels or sRGB of their L*.
     """
-    gray_to_l = profile_gray_to_l(image) or lab.gray_to_l
+    gray_to_l = (profile_gray_to_l(image) if image.mode in _GRAY_LEVELS else None) or lab.gray_to_l
     if image.mode in _STORED_GRAY:
         image.load()  # once, before threads read bands of it
         width = image.width

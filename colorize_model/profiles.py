@@ -7,12 +7,19 @@ colours in each. Photos and hint images are read through their profile
 result says it is sRGB with ``srgb_profile``.
 
 Profiles come from strangers too (the web demo): one over MAX_PROFILE, damaged,
-or of another colour space than the pixels counts as none.
+or of another colour space than the pixels counts as none, and LittleCMS is
+given only the tags that take a device's colours to the connection space (a
+matrix and curves, or lookup tables whose declared size fits their bytes).
+Others can cost without bound: a 131 KB float pipeline (D2B0) took 54 s to
+build, a 201 KB one 31 s and 1.2 GB, a 400-byte table declaring 500 MB
+allocated it before failing (found by an attack on this module).
 """
 
 from __future__ import annotations
 
 import io
+import math
+import struct
 from functools import cache
 
 import numpy as np
@@ -23,13 +30,19 @@ from PIL import Image, ImageCms
 # from a stranger, is not given to LittleCMS.
 MAX_PROFILE = 1 << 20
 _ICC_DATE = 24  # where an ICC profile's header holds its creation date and time (12 bytes)
+_HEADER = 128
+# What LittleCMS reads to bring a device's colours to the connection space: matrix and curves (a gray
+# curve), or lookup tables; and the white point and adaptation they are relative to.
+_INPUT_TAGS = frozenset({b"rXYZ", b"gXYZ", b"bXYZ", b"rTRC", b"gTRC", b"bTRC", b"kTRC", b"wtpt", b"bkpt", b"chad",
+                         b"A2B0", b"A2B1", b"A2B2"})
+_TABLES = frozenset({b"A2B0", b"A2B1", b"A2B2"})
 
 
 def profile_of(image: Image.Image, space: str) -> ImageCms.ImageCmsProfile | None:
     """The image's ICC profile if it is one of colour space ``space`` ("GRAY", "RGB", "CMYK") that
     LittleCMS reads; None otherwise. Over MAX_PROFILE it is not parsed at all."""
     icc = image.info.get("icc_profile")
-    if not isinstance(icc, bytes) or not icc or len(icc) > MAX_PROFILE:
+    if not isinstance(icc, bytes) or len(icc) > MAX_PROFILE or (icc := _input_part(icc)) is None:
         return None
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
@@ -54,6 +67,48 @@ def in_srgb(image: Image.Image, profile: ImageCms.ImageCmsProfile | None) -> Ima
         except Exception:  # noqa: BLE001 - a profile LittleCMS cannot use counts as none
             pass
     return image if image.mode == out_mode else image.convert(out_mode)
+
+
+def _input_part(icc: bytes) -> bytes | None:
+    """The profile with only _INPUT_TAGS in its tag table (their data left where it is); None if it
+    has no table or a lookup table declares more values than its bytes hold."""
+    if len(icc) < _HEADER + 4:
+        return None
+    (count,) = struct.unpack_from(">I", icc, _HEADER)
+    if _HEADER + 4 + 12 * count > len(icc):
+        return None
+    kept = []
+    for entry in range(count):
+        signature, offset, size = struct.unpack_from(">4sII", icc, _HEADER + 4 + 12 * entry)
+        if signature in _TABLES and not _fits(icc[offset:offset + size]):
+            return None
+        if signature in _INPUT_TAGS:
+            kept.append(struct.pack(">4sII", signature, offset, size))
+    table = struct.pack(">I", len(kept)) + b"".join(kept) + bytes(12 * (count - len(kept)))
+    return icc[:_HEADER] + table + icc[_HEADER + len(table):]
+
+
+def _fits(tag: bytes) -> bool:
+    """Whether a lookup table (lut8, lut16 or lutAtoB) holds the grid of values it declares:
+    LittleCMS allocates the declared grid (up to 512 MB) before it reads a byte of it."""
+    kind = tag[:4]
+    if kind in (b"mft1", b"mft2"):
+        if len(tag) < 48:
+            return False
+        inputs, outputs, points = tag[8], tag[9], tag[10]
+        return points ** inputs * outputs * (1 if kind == b"mft1" else 2) <= len(tag)
+    if kind == b"mAB ":
+        if len(tag) < 32:
+            return False
+        inputs, outputs = tag[8], tag[9]
+        (start,) = struct.unpack_from(">I", tag, 24)  # the grid's offset; 0: none
+        if not start:
+            return True
+        if start + 20 > len(tag):
+            return False
+        points, precision = tag[start:start + inputs], tag[start + 16]
+        return math.prod(points) * outputs * precision <= len(tag) - start - 20
+    return False
 
 
 @cache

@@ -45,16 +45,17 @@ def gray_profile(gamma: float) -> bytes:
     return _profile(b"GRAY", b"Gray Gamma %.1f" % gamma, [(b"kTRC", _curve(gamma))])
 
 
-def rgb_profile(gamma: float) -> bytes:
-    """sRGB's primaries with a pure gamma curve (1.0: linear light)."""
+def rgb_profile(gamma: float, extra: tuple[tuple[bytes, bytes], ...] = ()) -> bytes:
+    """sRGB's primaries with a pure gamma curve (1.0: linear light), and any ``extra`` tags."""
     return _profile(b"RGB ", b"sRGB primaries, gamma %.1f" % gamma,
                     [*((tag, _xyz(xyz)) for tag, xyz in _SRGB_PRIMARIES.items()),
-                     *((trc, _curve(gamma)) for trc in (b"rTRC", b"gTRC", b"bTRC"))])
+                     *((trc, _curve(gamma)) for trc in (b"rTRC", b"gTRC", b"bTRC")), *extra])
 
 
-def cmyk_profile(gain: float) -> bytes:
+def cmyk_profile(gain: float, points: int = 2) -> bytes:
     """CMYK inks on white paper, each ink a Lab colour, mixed by interpolating Lab between the 16
-    corners; ink spreads on paper (dot gain): a dot of share s covers s ** ``gain``."""
+    corners; ink spreads on paper (dot gain): a dot of share s covers s ** ``gain``. A grid of more
+    ``points`` than 2 a side is declared, not filled: a damaged or hostile profile."""
     inks = [(-37.0, -50.0), (74.0, -3.0), (-5.0, 93.0)]  # a*, b* of full cyan, magenta, yellow
     corners = bytearray()
     for c, m, y, k in ((c, m, y, k) for c in (0, 1) for m in (0, 1) for y in (0, 1) for k in (0, 1)):
@@ -64,5 +65,5 @@ def cmyk_profile(gain: float) -> bytes:
         corners += bytes([round(lightness * 255 / 100), round(a) + 128, round(b) + 128])
     spread = bytes(round(255 * (level / 255) ** gain) for level in range(256))
     identity = _s15(1, 0, 0, 0, 1, 0, 0, 0, 1)
-    lut = b"mft1" + bytes(4) + bytes([4, 3, 2, 0]) + identity + spread * 4 + bytes(corners) + bytes(range(256)) * 3
+    lut = b"mft1" + bytes(4) + bytes([4, 3, points, 0]) + identity + spread * 4 + bytes(corners) + bytes(range(256)) * 3
     return _profile(b"CMYK", b"Press CMYK, dot gain %.1f" % gain, [(b"A2B0", lut)], b"prtr", b"Lab ")

@@ -8,6 +8,7 @@ from PIL import Image
 
 from colorize_model import InputImageError, colorize, lab
 from colorize_model.lightness import lightness_and_alpha, profile_gray_to_l
+from colorize_model.profiles import profile_of
 
 from icc_profiles import cmyk_profile, gray_profile, rgb_profile  # tests/, on sys.path under pytest
 
@@ -125,6 +126,27 @@ def test_a_cmyk_photo_is_read_through_its_press_profile(colorizer, tmp_path, suf
     spread = 100 * (1 - np.sqrt(ink[..., 3] / 255))  # Lab is mixed linearly between paper and full black
     assert mean_delta_l(colorizer.colorize(tmp_path / f"press{suffix}"), spread) < 1.0
     assert mean_delta_l(colorizer.colorize(tmp_path / f"plain{suffix}"), lab.gray_to_l(255 - ink[..., 3])) < 1.0
+
+
+def test_littlecms_reads_only_what_takes_colours_in(colorizer, tmp_path):
+    """A stranger's profile can cost LittleCMS without bound in tags a photo's colours do not need
+    (a 131 KB float pipeline, D2B0, took 54 s to build; LittleCMS prefers it to the matrix and
+    curves): only the input tags are given to it. Here a D2B0 it cannot read made the whole
+    profile count as none (sRGB); without it, the photo's linear-light levels are read as such."""
+    levels = np.linspace(0, 1, 64 * 48).reshape(48, 64)
+    image = Image.fromarray((levels * 255).round().astype(np.uint8)).convert("RGB")
+    image.save(tmp_path / "photo.png", icc_profile=rgb_profile(1.0, extra=((b"D2B0", b"mpet" + bytes(60)),)))
+    assert mean_delta_l(colorizer.colorize(tmp_path / "photo.png"), l_of_luminance(levels)) < 0.5
+
+
+def test_a_lookup_table_larger_than_its_bytes_is_not_given_to_littlecms():
+    """LittleCMS allocates the grid a table declares (up to 512 MB) before reading it: a 400-byte
+    profile cost 470 MB. A table declaring more than it holds makes the profile count as none."""
+    image = Image.new("CMYK", (4, 4))
+    image.info["icc_profile"] = cmyk_profile(0.5)
+    assert profile_of(image, "CMYK") is not None
+    image.info["icc_profile"] = cmyk_profile(0.5, points=90)  # 90 ** 4 * 3 bytes declared, 48 held
+    assert profile_of(image, "CMYK") is None
 
 
 def test_a_profile_over_1_mb_is_not_parsed():
