@@ -22,6 +22,11 @@ from . import lab, upsample
 from .bands import AreaShrink, band_rows, in_bands
 
 TAPER = 8.0  # L* units
+# Natural photos span most of L*: from their 1st to their 99th percentile 87 L* at the median of 200
+# validation photos, under 66 for one in ten. A faded print or a flat scan spans much less, and the
+# network, which learnt from natural photos, takes it for fog (measured in widened's docstring).
+MIN_TONE_RANGE = 70.0
+_FLAT = 5.0  # a range below this is a blank page or a test card: nothing to widen
 Lightness = Callable[[slice], np.ndarray]  # L* (rows, W) float32 of a band of rows
 Write = Callable[[slice, np.ndarray], None]  # takes a band's uint8 RGB (rows, W, 3)
 Adjust = Callable[[slice, np.ndarray, np.ndarray], None]  # may change a band's a*, b* (rows, W) in place
@@ -32,6 +37,23 @@ def render(l_star: np.ndarray, size: int) -> np.ndarray:
     the render this repeats pixels, which scored as well as bicubic and better than bilinear
     on validation photos)."""
     return cv2.resize(l_star, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def widened(small: np.ndarray) -> np.ndarray:
+    """The render's L* as the network is shown it: a narrow range of tones (a faded print, a flat
+    scan) widened about its middle to MIN_TONE_RANGE; a photo's wider range as it is.
+
+    Only the colours the network infers change: the result keeps the photo's own
+    L*. On validation photos faded to L* 25 + 0.5 L* (ΔE2000 to the truth at the
+    faded lightness), 11.13 became 10.2; on the photos as they are (a third of
+    them span under 80 L*), 9.63 became 9.67.
+    """
+    low, high = np.percentile(small, (1, 99))
+    if not _FLAT <= high - low < MIN_TONE_RANGE:
+        return small
+    middle = (low + high) / 2
+    return np.clip(middle + (small - middle) * np.float32(MIN_TONE_RANGE / (high - low)), 0, lab.L_MAX,
+                   dtype=np.float32)
 
 
 def colorize_rows(lightness: Lightness, shape: tuple[int, int], render_size: int,

@@ -5,8 +5,10 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from skimage import data as samples
 
 from colorize_model import InputImageError, colorize, lab
+from colorize_model.fullres import MIN_TONE_RANGE, widened
 from colorize_model.lightness import lightness_and_alpha, profile_gray_to_l
 from colorize_model.profiles import profile_of
 
@@ -90,6 +92,29 @@ def test_colour_and_sepia_inputs_are_treated_as_gray(colorizer, coffee):
     a_b_gray = lab.rgb_to_lab(gray_result)[..., 1:]
     a_b_sepia = lab.rgb_to_lab(sepia_result)[..., 1:]
     assert np.abs(a_b_gray.mean(axis=(0, 1)) - a_b_sepia.mean(axis=(0, 1))).max() < 6.0
+
+
+def test_a_narrow_range_of_tones_is_widened_for_the_network():
+    """A faded or flat render is shown to the network with MIN_TONE_RANGE L* between its 1st and
+    99th percentiles, about the same middle; a natural range, or a blank page, as it is."""
+    ramp = np.linspace(0, 100, 160 * 160, dtype=np.float32).reshape(160, 160)
+    assert widened(ramp) is ramp
+    blank = np.full((160, 160), 60.0, np.float32)
+    assert widened(blank) is blank
+    faded = 30 + 0.4 * ramp
+    shown = widened(faded)
+    low, high = np.percentile(shown, (1, 99))
+    assert high - low == pytest.approx(MIN_TONE_RANGE, abs=0.01)
+    assert (low + high) / 2 == pytest.approx(50, abs=0.01) and shown.dtype == np.float32
+
+
+def test_a_faded_print_gets_the_colours_of_the_print_as_it_was(colorizer):
+    """The network learnt from natural photos and took a faded print (L* 25 + 0.5 L*) for fog: the
+    cat's colours moved by 2.4 a*b* units on average; widened to a natural range, by under 1."""
+    l_star = lab.rgb_to_l(samples.chelsea())
+    as_it_was = np.stack(colorizer.predict_ab(l_star), -1)
+    faded = np.stack(colorizer.predict_ab((25 + 0.5 * l_star).astype(np.float32)), -1)
+    assert np.abs(faded - as_it_was).mean() < 1.0
 
 
 def l_of_luminance(y: np.ndarray) -> np.ndarray:

@@ -51,6 +51,7 @@ from tqdm import tqdm
 
 from colorize_model import ab_grid, lab, metrics
 from colorize_model.export import load_keras
+from colorize_model.fullres import widened
 from colorize_model.pipeline import mirror_mean, mirrored, render
 
 from . import run_config
@@ -94,7 +95,7 @@ def sweep(network: keras.Model, paths: list[str], render_sizes: list[int], chann
         annealed, regressed = {}, {}  # the costly part, once per render size and T
         for size in render_sizes:  # the render and its mirror image, averaged as the pipeline does
             inputs = np.zeros((2, size, size, channels), np.float32)
-            inputs[0, ..., 0] = render(l_star, size)
+            inputs[0, ..., 0] = widened(render(l_star, size))
             inputs[1, ..., 0] = mirrored(inputs[0, ..., 0])
             logits, ab = (np.asarray(x) for x in network(inputs))
             regressed[size] = mirror_mean(ab[0], ab[1])
