@@ -19,7 +19,7 @@ from PIL import Image, ImageCms
 from . import lab
 from .fullres import Lightness
 from .imageio import unit_levels
-from .profiles import in_srgb, profile_of
+from .profiles import MIN_SPAN, in_srgb, profile_of
 
 # Pillow modes whose pixels are already a gray level (integer modes are read
 # as they are; "I" and "F" are scaled to 0..1 by their range, below).
@@ -54,7 +54,7 @@ def lightness_source(image: Image.Image) -> tuple[Lightness, np.ndarray | None]:
 
 def profile_gray_to_l(image: Image.Image) -> Callable[[np.ndarray], np.ndarray] | None:
     """L* of gray levels (uint8, uint16, float 0..1) as the photo's gray ICC profile defines them;
-    None without one (a missing, damaged or colour profile): sRGB's, lab.gray_to_l.
+    None without one (a missing, damaged, broken or colour profile): sRGB's, lab.gray_to_l.
 
     LittleCMS gives the L* of each of the 256 8-bit levels through the profile
     (in steps of 0.4 L*, below what the eye tells apart); 16-bit and float
@@ -68,6 +68,8 @@ def profile_gray_to_l(image: Image.Image) -> Callable[[np.ndarray], np.ndarray] 
         ramp = Image.fromarray(np.arange(256, dtype=np.uint8)[None])
         table = np.asarray(ImageCms.applyTransform(ramp, to_lab))[0, :, 0] * np.float32(100 / 255)
     except Exception:  # noqa: BLE001 - a profile LittleCMS cannot use counts as none
+        return None
+    if np.ptp(table) < MIN_SPAN:  # a broken curve: every level one tone
         return None
     table = table.astype(np.float32)
     return lambda levels: _through(table, levels)

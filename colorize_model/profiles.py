@@ -25,12 +25,17 @@ from functools import cache
 import numpy as np
 from PIL import Image, ImageCms
 
+from . import lab
+
 # Gray and RGB display profiles are curves, primaries and a white point (Photoshop's gray ones are
 # under 4 KB, Adobe RGB's 560 bytes), press CMYK ones tables of a few hundred KB; a larger one,
 # from a stranger, is not given to LittleCMS.
 MAX_PROFILE = 1 << 20
 _ICC_DATE = 24  # where an ICC profile's header holds its creation date and time (12 bytes)
 _HEADER = 128
+# Any display or press shows at least this many L* between its darkest and lightest colours (paper
+# white and a press's black: about 80); a profile whose colours span less is broken.
+MIN_SPAN = 50.0
 # What LittleCMS reads to bring a device's colours to the connection space: matrix and curves (a gray
 # curve), or lookup tables; and the white point and adaptation they are relative to.
 _INPUT_TAGS = frozenset({b"rXYZ", b"gXYZ", b"bXYZ", b"rTRC", b"gTRC", b"bTRC", b"kTRC", b"wtpt", b"bkpt", b"chad",
@@ -55,18 +60,38 @@ def in_srgb(image: Image.Image, profile: ImageCms.ImageCmsProfile | None) -> Ima
     """``image`` (RGB, RGBA or CMYK, in ``profile``'s colours; None: sRGB's already or unknown) as
     sRGB: RGB, or RGBA with its alpha as it was.
 
-    LittleCMS takes about 43 ms a megapixel here, so an RGB profile that moves
-    no sampled colour by more than a level (sRGB itself, under another name, as
-    most cameras and phones embed) is not applied. Without a profile, CMYK is
-    converted by Pillow's plain formula.
+    LittleCMS takes about 43 ms a megapixel here (CMYK: about 230), so an RGB
+    profile that moves no sampled colour by more than a level (sRGB itself,
+    under another name, as most cameras and phones embed) is not applied, nor
+    is a broken one. Without a profile, CMYK is converted by Pillow's plain
+    formula.
     """
     out_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-    if profile is not None and (image.mode == "CMYK" or _moves_colours(profile)):
+    transform = None if profile is None else _worth_applying(profile, image.mode, out_mode)
+    if transform is not None:
         try:
-            return ImageCms.applyTransform(image, _to_srgb(profile, image.mode, out_mode))
+            return ImageCms.applyTransform(image, transform)
         except Exception:  # noqa: BLE001 - a profile LittleCMS cannot use counts as none
             pass
     return image if image.mode == out_mode else image.convert(out_mode)
+
+
+def _worth_applying(profile: ImageCms.ImageCmsProfile, in_mode: str,
+                    out_mode: str) -> ImageCms.ImageCmsTransform | None:
+    """LittleCMS's transform from ``profile`` to sRGB, tried on sample colours first; None for an
+    RGB profile that moves none of them by more than a level (sRGB under another name) and for a
+    broken one, whose samples span under MIN_SPAN L* (a damaged profile would make a photo black)."""
+    samples = _samples(in_mode)
+    try:
+        transform = _to_srgb(profile, in_mode, out_mode)
+        shown = np.asarray(ImageCms.applyTransform(samples, transform))[..., :3]
+    except Exception:  # noqa: BLE001 - a profile LittleCMS cannot use counts as none
+        return None
+    if np.ptp(lab.rgb_to_l(shown)) < MIN_SPAN:
+        return None
+    if in_mode != "CMYK" and np.abs(shown.astype(np.int16) - np.asarray(samples)[..., :3]).max() <= 1:
+        return None
+    return transform
 
 
 def _input_part(icc: bytes) -> bytes | None:
@@ -128,18 +153,13 @@ def _to_srgb(profile: ImageCms.ImageCmsProfile, in_mode: str, out_mode: str) -> 
     return ImageCms.buildTransform(profile, _srgb(), in_mode, out_mode)
 
 
-def _moves_colours(profile: ImageCms.ImageCmsProfile) -> bool:
-    """Whether an RGB profile takes any of 4,096 colours more than a level away from sRGB's."""
-    try:
-        cube = _colour_cube()
-        moved = np.asarray(ImageCms.applyTransform(cube, _to_srgb(profile, "RGB", "RGB")), np.int16)
-    except Exception:  # noqa: BLE001 - a profile LittleCMS cannot use counts as none
-        return False
-    return bool(np.abs(moved - np.asarray(cube)).max() > 1)
-
-
 @cache
-def _colour_cube() -> Image.Image:
-    """4,096 colours: every 17th level of each channel."""
+def _samples(mode: str) -> Image.Image:
+    """Colours to try a transform on: every 17th level of each RGB channel (4,096 colours, opaque in
+    RGBA), or every 85th of each CMYK ink (256)."""
+    if mode == "CMYK":
+        levels = np.arange(0, 256, 85, dtype=np.uint8)
+        return Image.fromarray(np.stack(np.meshgrid(levels, levels, levels, levels), -1).reshape(16, 16, 4), mode)
     levels = np.arange(0, 256, 17, dtype=np.uint8)
-    return Image.fromarray(np.stack(np.meshgrid(levels, levels, levels), -1).reshape(64, 64, 3))
+    cube = np.stack(np.meshgrid(levels, levels, levels), -1).reshape(64, 64, 3)
+    return Image.fromarray(cube if mode == "RGB" else np.dstack([cube, np.full((64, 64), 255, np.uint8)]), mode)

@@ -1,6 +1,6 @@
 """ICC profiles made here (Pillow can create only sRGB, Lab and XYZ ones): minimal v2 display
 profiles with a pure gamma curve, as Photoshop's "Gray Gamma 2.2", or "linear sRGB" at gamma 1,
-and a CMYK press profile whose black ink is not black."""
+a CMYK press profile with dot gain, and broken ones."""
 
 from __future__ import annotations
 
@@ -50,6 +50,15 @@ def rgb_profile(gamma: float, extra: tuple[tuple[bytes, bytes], ...] = ()) -> by
     return _profile(b"RGB ", b"sRGB primaries, gamma %.1f" % gamma,
                     [*((tag, _xyz(xyz)) for tag, xyz in _SRGB_PRIMARIES.items()),
                      *((trc, _curve(gamma)) for trc in (b"rTRC", b"gTRC", b"bTRC")), *extra])
+
+
+def black_profile(space: str) -> bytes:
+    """A broken profile LittleCMS still reads, in which every level is black: a gray one whose curve
+    is flat at 0, or an RGB one without primaries (space "GRAY" or "RGB")."""
+    if space == "GRAY":
+        return _profile(b"GRAY", b"Flat gray", [(b"kTRC", b"curv" + bytes(4) + struct.pack(">IHH", 2, 0, 0))])
+    return _profile(b"RGB ", b"No primaries", [*((tag, _xyz((0.0, 0.0, 0.0))) for tag in _SRGB_PRIMARIES),
+                                              *((trc, _curve(1.0)) for trc in (b"rTRC", b"gTRC", b"bTRC"))])
 
 
 def cmyk_profile(gain: float, points: int = 2) -> bytes:

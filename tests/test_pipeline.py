@@ -12,7 +12,7 @@ from colorize_model.fullres import MIN_TONE_RANGE, widened
 from colorize_model.lightness import lightness_and_alpha, profile_gray_to_l
 from colorize_model.profiles import profile_of
 
-from icc_profiles import cmyk_profile, gray_profile, rgb_profile  # tests/, on sys.path under pytest
+from icc_profiles import black_profile, cmyk_profile, gray_profile, rgb_profile  # tests/, on sys.path under pytest
 
 
 def gray_of(rgb: np.ndarray) -> Image.Image:
@@ -172,6 +172,16 @@ def test_a_lookup_table_larger_than_its_bytes_is_not_given_to_littlecms():
     assert profile_of(image, "CMYK") is not None
     image.info["icc_profile"] = cmyk_profile(0.5, points=90)  # 90 ** 4 * 3 bytes declared, 48 held
     assert profile_of(image, "CMYK") is None
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_a_broken_profile_counts_as_none(colorizer, tmp_path, mode):
+    """A damaged profile LittleCMS still reads (a flat gray curve, RGB without primaries) would make
+    every photo black: one whose colours span under 50 L* is ignored, the levels read as sRGB's."""
+    stored = np.linspace(0, 255, 64 * 48).reshape(48, 64).round().astype(np.uint8)
+    Image.fromarray(stored).convert(mode).save(tmp_path / "photo.png", icc_profile=black_profile(
+        "GRAY" if mode == "L" else "RGB"))
+    assert mean_delta_l(colorizer.colorize(tmp_path / "photo.png"), lab.gray_to_l(stored)) < 0.5
 
 
 def test_a_profile_over_1_mb_is_not_parsed():
