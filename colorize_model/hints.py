@@ -15,7 +15,8 @@ per render cell the mean a*, b* / 128 of its hinted pixels and the mask (the
 hinted share of the cell), the chroma as sRGB can show it at the cell's L*
 (``shown_at``). All zeros means no hints: the automatic mode.
 
-The network carries each hint's colour across its object; at full resolution
+The network carries each hint's colour across its object (``hint_spread`` makes
+up what it leaves undone, over nearby cells of like tone); at full resolution
 the hinted pixels themselves then get exactly the asked chroma (``Pins``): what
 a user paints is what they get, at their photo's own lightness.
 """
