@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import warnings
 from pathlib import Path
-from typing import Union
+from typing import IO, Union
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
@@ -26,6 +27,8 @@ warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 _FLOAT_SCALES, _INT_SCALES = (1.0, 255.0), (255.0,)
 _SIXTEEN_BIT = 65535.0
 ORIENTATION = ExifTags.Base.Orientation
+# In the ValueError Pillow raises for a PNG text or ICC profile chunk that inflates past 1 MB.
+_PNG_TEXT_LIMIT = "MAX_TEXT_CHUNK"
 
 ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
 
@@ -44,7 +47,8 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
     """Open a path, PIL image or array as an upright PIL image, or raise InputImageError.
 
     A file over ``max_pixels`` (at most MAX_PIXELS) is refused from its header,
-    before a byte of it is decoded.
+    before a byte of it is decoded. A PNG whose ICC profile is over 1 MB is read
+    without it, as other formats are.
     """
     if isinstance(source, Image.Image):
         return source
@@ -57,16 +61,19 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
     try:
         if path.stat().st_size == 0:
             raise InputImageError(f"{name}: empty file")
-        with Image.open(path, formats=READ_FORMATS) as image:
-            try:
-                check_size(image, max_pixels)
-                _unmapped_if_turned(image)
-                image.load()
-                _exif_in_info(image)
-                return _upright(image)
-            except BaseException:
-                image.close()  # frees the decoded pixels now: the error's traceback keeps ``image`` alive
+        try:
+            return _read(path, path, max_pixels)
+        except ValueError as error:
+            if _PNG_TEXT_LIMIT not in str(error) or (iccp := _iccp_chunk(path)) is None:
                 raise
+        # Pillow refuses a PNG whose ICC profile inflates past MAX_TEXT_CHUNK (it stops inflating
+        # there: a bomb costs nothing), where a JPEG, TIFF or WebP is read and such a profile ignored
+        # (profiles.MAX_PROFILE). Read without that chunk, the PNG is too; raising Pillow's limit
+        # would change it for every caller.
+        data = path.read_bytes()
+        with io.BytesIO(data[:iccp[0]] + data[iccp[1]:]) as stream:
+            del data
+            return _read(stream, path, max_pixels)
     except InputImageError:
         raise
     except FileNotFoundError:
@@ -83,6 +90,33 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
         raise InputImageError(f"{name}: corrupt or truncated image ({error})") from None
     except Exception as error:  # noqa: BLE001 - Pillow's plugins raise others on odd files (NotImplementedError...)
         raise InputImageError(f"{name}: unreadable image ({type(error).__name__}: {error})") from None
+
+
+def _read(source: Path | IO[bytes], path: Path, max_pixels: int) -> Image.Image:
+    """The upright image read from ``source``: ``path``, or a stream of it."""
+    with Image.open(source, formats=READ_FORMATS) as image:
+        image.filename = os.fspath(path)  # a stream has none, and check_size names the file
+        try:
+            check_size(image, max_pixels)
+            _unmapped_if_turned(image)
+            image.load()
+            _exif_in_info(image)
+            return _upright(image)
+        except BaseException:
+            image.close()  # frees the decoded pixels now: the error's traceback keeps ``image`` alive
+            raise
+
+
+def _iccp_chunk(path: Path) -> tuple[int, int] | None:
+    """Where a PNG's ICC profile chunk (iCCP, before the pixels) starts and ends; None without one."""
+    with open(path, "rb") as file:
+        at = file.seek(8)  # past the signature
+        while len(header := file.read(8)) == 8 and header[4:] not in (b"IDAT", b"IEND"):
+            end = at + 12 + int.from_bytes(header[:4], "big")  # length, type, data, CRC
+            if header[4:] == b"iCCP":
+                return at, end
+            at = file.seek(end)
+    return None
 
 
 def check_size(image: Image.Image, max_pixels: int) -> None:
