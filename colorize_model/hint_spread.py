@@ -37,7 +37,7 @@ NEAREST = 0.15  # sd of the weight by which the hints that reach a cell share it
 
 
 def spread_hints(ab: np.ndarray, planes: np.ndarray, l_render: np.ndarray) -> np.ndarray:
-    """The network's ab (h, w, 2, a*, b* / 128) moved toward the hints of ``planes`` (the render's
+    """The network's ab (h, w, 2: a*, b* / 128) moved toward the hints of ``planes`` (the render's
     hint channels, S x S x 3, as ``hints.shown_at`` gives them) over the render's L* (S x S)."""
     mask = _to_grid(planes[..., 2])
     hinted = mask > 1e-6
@@ -50,11 +50,11 @@ def spread_hints(ab: np.ndarray, planes: np.ndarray, l_render: np.ndarray) -> np
     grid_rows, grid_cols = (axis.ravel()[None] for axis in np.mgrid[:GRID, :GRID].astype(np.float32))
     distance2 = (grid_rows - rows) ** 2  # (hinted cells, GRID x GRID), float32 throughout: the large arrays
     distance2 += (grid_cols - cols) ** 2
-    unlike2 = (tone[None] - tone[hinted.ravel()][:, None]) ** 2
-    unlike2 *= np.float32(-0.5 / TONE ** 2)
-    reach = np.exp(distance2 * np.float32(-0.5 / (REACH * GRID) ** 2) + unlike2) * mask[hinted][:, None]
-    nearest = np.exp(distance2 * np.float32(-0.5 / (NEAREST * GRID) ** 2) + unlike2, out=distance2)
-    nearest *= mask[hinted][:, None]
+    log_likeness = (tone[None] - tone[hinted.ravel()][:, None]) ** 2
+    log_likeness *= np.float32(-0.5 / TONE ** 2)
+    share = mask[hinted][:, None]  # a partly hinted cell counts as much as it is hinted
+    reach = np.exp(distance2 * np.float32(-0.5 / (REACH * GRID) ** 2) + log_likeness) * share
+    nearest = np.exp(distance2 * np.float32(-0.5 / (NEAREST * GRID) ** 2) + log_likeness, out=distance2) * share
     amount = reach.sum(axis=0) / (reach.sum(axis=0) + np.float32(FADE))
     shift = (nearest.T @ shortfall) * (amount / np.maximum(nearest.sum(axis=0), np.finfo(np.float32).tiny))[:, None]
     shift = shift.reshape(GRID, GRID, 2).astype(np.float32)
