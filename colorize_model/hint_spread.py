@@ -38,7 +38,8 @@ NEAREST = 0.15  # sd of the weight by which the hints that reach a cell share it
 
 def spread_hints(ab: np.ndarray, planes: np.ndarray, l_render: np.ndarray) -> np.ndarray:
     """The network's ab (h, w, 2: a*, b* / 128) moved toward the hints of ``planes`` (the render's
-    hint channels, S x S x 3, as ``hints.shown_at`` gives them) over the render's L* (S x S)."""
+    hint channels, S x S x 3, as ``hints.shown_at`` gives them) over the render's L* (S x S) as the
+    network was shown it (``fullres.widened``: a faded print's tones are told apart as widely)."""
     mask = _to_grid(planes[..., 2])
     hinted = mask > 1e-6
     if not hinted.any():
@@ -54,11 +55,12 @@ def spread_hints(ab: np.ndarray, planes: np.ndarray, l_render: np.ndarray) -> np
     log_likeness *= np.float32(-0.5 / TONE ** 2)
     share = mask[hinted][:, None]  # a partly hinted cell counts as much as it is hinted
     reach = np.exp(distance2 * np.float32(-0.5 / (REACH * GRID) ** 2) + log_likeness) * share
-    nearest = np.exp(distance2 * np.float32(-0.5 / (NEAREST * GRID) ** 2) + log_likeness, out=distance2) * share
-    amount = reach.sum(axis=0) / (reach.sum(axis=0) + np.float32(FADE))
+    nearest = np.exp(distance2 * np.float32(-0.5 / (NEAREST * GRID) ** 2) + log_likeness, out=distance2)
+    nearest *= share  # (in distance2's memory, no longer needed)
+    reached = reach.sum(axis=0)
+    amount = reached / (reached + np.float32(FADE))
     shift = (nearest.T @ shortfall) * (amount / np.maximum(nearest.sum(axis=0), np.finfo(np.float32).tiny))[:, None]
-    shift = shift.reshape(GRID, GRID, 2).astype(np.float32)
-    return ab + cv2.resize(shift, ab.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    return ab + cv2.resize(shift.reshape(GRID, GRID, 2), ab.shape[1::-1], interpolation=cv2.INTER_LINEAR)
 
 
 def _to_grid(plane: np.ndarray) -> np.ndarray:

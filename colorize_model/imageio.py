@@ -28,7 +28,7 @@ _FLOAT_SCALES, _INT_SCALES = (1.0, 255.0), (255.0,)
 _SIXTEEN_BIT = 65535.0
 ORIENTATION = ExifTags.Base.Orientation
 # In the ValueError Pillow raises for a PNG text or ICC profile chunk that inflates past 1 MB.
-_PNG_TEXT_LIMIT = "MAX_TEXT_CHUNK"
+_LIMIT_MESSAGE = "MAX_TEXT_CHUNK"
 
 ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
 
@@ -62,18 +62,11 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
         if path.stat().st_size == 0:
             raise InputImageError(f"{name}: empty file")
         try:
-            return _read(path, path, max_pixels)
+            return _read(path, name, max_pixels)
         except ValueError as error:
-            if _PNG_TEXT_LIMIT not in str(error) or (iccp := _iccp_chunk(path)) is None:
+            if _LIMIT_MESSAGE not in str(error) or (image := _read_without_profile(path, name, max_pixels)) is None:
                 raise
-        # Pillow refuses a PNG whose ICC profile inflates past MAX_TEXT_CHUNK (it stops inflating
-        # there: a bomb costs nothing), where a JPEG, TIFF or WebP is read and such a profile ignored
-        # (profiles.MAX_PROFILE). Read without that chunk, the PNG is too; raising Pillow's limit
-        # would change it for every caller.
-        data = path.read_bytes()
-        with io.BytesIO(data[:iccp[0]] + data[iccp[1]:]) as stream:
-            del data
-            return _read(stream, path, max_pixels)
+            return image
     except InputImageError:
         raise
     except FileNotFoundError:
@@ -92,12 +85,11 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
         raise InputImageError(f"{name}: unreadable image ({type(error).__name__}: {error})") from None
 
 
-def _read(source: Path | IO[bytes], path: Path, max_pixels: int) -> Image.Image:
-    """The upright image read from ``source``: ``path``, or a stream of it."""
+def _read(source: Path | IO[bytes], name: str, max_pixels: int) -> Image.Image:
+    """The upright image read from ``source``: a file, or a stream of the file called ``name``."""
     with Image.open(source, formats=READ_FORMATS) as image:
-        image.filename = os.fspath(path)  # a stream has none, and check_size names the file
         try:
-            check_size(image, max_pixels)
+            check_size(image, max_pixels, name)
             _unmapped_if_turned(image)
             image.load()
             _exif_in_info(image)
@@ -107,27 +99,64 @@ def _read(source: Path | IO[bytes], path: Path, max_pixels: int) -> Image.Image:
             raise
 
 
-def _iccp_chunk(path: Path) -> tuple[int, int] | None:
-    """Where a PNG's ICC profile chunk (iCCP, before the pixels) starts and ends; None without one."""
+def _read_without_profile(path: Path, name: str, max_pixels: int) -> Image.Image | None:
+    """A PNG read without its ICC profile chunk (iCCP); None if it has none.
+
+    Pillow refuses a PNG whose profile inflates past MAX_TEXT_CHUNK (it stops
+    inflating there: a bomb costs nothing), where a JPEG, TIFF or WebP is read
+    and such a profile ignored (profiles.MAX_PROFILE); raising Pillow's limit
+    would change it for every caller. The file is read through ``_Without``, so
+    it is not copied, and a huge one is still refused from its header.
+    """
     with open(path, "rb") as file:
-        at = file.seek(8)  # past the signature
+        file.seek(8)  # past the signature
         while len(header := file.read(8)) == 8 and header[4:] not in (b"IDAT", b"IEND"):
-            end = at + 12 + int.from_bytes(header[:4], "big")  # length, type, data, CRC
+            end = file.tell() + int.from_bytes(header[:4], "big") + 4  # its data, then its CRC
             if header[4:] == b"iCCP":
-                return at, end
-            at = file.seek(end)
+                with io.BufferedReader(_Without(file, file.tell() - 8, end)) as stream:
+                    return _read(stream, name, max_pixels)
+            file.seek(end)
     return None
 
 
-def check_size(image: Image.Image, max_pixels: int) -> None:
-    """Refuse an image over ``max_pixels``; on a just-opened file, before decoding.
+class _Without(io.RawIOBase):
+    """An open file read as if its bytes from ``start`` to ``end`` were not there."""
+
+    def __init__(self, file: IO[bytes], start: int, end: int) -> None:
+        super().__init__()
+        self._file, self._start, self._gap, self._at = file, start, end - start, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        size = os.fstat(self._file.fileno()).st_size - self._gap
+        self._at = max(0, offset + {io.SEEK_SET: 0, io.SEEK_CUR: self._at, io.SEEK_END: size}[whence])
+        return self._at
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._at < self._start:
+            view = view[:self._start - self._at]  # up to the gap
+        self._file.seek(self._at if self._at < self._start else self._at + self._gap)
+        read = self._file.readinto(view)
+        self._at += read
+        return read
+
+
+def check_size(image: Image.Image, max_pixels: int, name: str | None = None) -> None:
+    """Refuse an image over ``max_pixels`` (named ``name``, or by its file); on a just-opened file,
+    before decoding.
 
     Image.open reads only the header, so this costs nothing, where decoding a
     small PNG that declares 12000x12000 takes a gigabyte and seconds.
     """
     width, height = image.size
     if width * height > max_pixels:
-        name = Path(image.filename).name if getattr(image, "filename", "") else "image"
+        name = name or (Path(image.filename).name if getattr(image, "filename", "") else "image")
         raise ImageTooLargeError(f"{name}: {width}×{height} is {width * height / 1e6:.1f} megapixels, "
                                  f"over the limit of {max_pixels / 1e6:g}")
 
