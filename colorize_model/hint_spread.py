@@ -20,8 +20,9 @@ tone term 0.17 dB less (40 photos); sharing by NEAREST cost nothing against
 sharing evenly (+0.004 dB), 0.075 cost 0.09 dB. How far one contradicting
 hint moves the rest of the photo per unit of colour it brings to its region
 (``training.locality``, 150 photos) stayed at the network's own: 0.411
-against 0.419. Work: one weight per hinted cell and grid cell, 32 ms on the
-development machine with every cell hinted, a few ms for ten clicks.
+against 0.419. Work: one weight per hinted cell and grid cell, about 1 ms
+for ten clicks on the development machine, 30-80 ms (load 1.5-3) with every
+cell hinted.
 """
 
 from __future__ import annotations
